@@ -1,0 +1,116 @@
+package dev.kcluster
+
+import dev.kcluster.internal.WorkerRuntime
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.runBlocking
+import org.slf4j.LoggerFactory
+import sun.misc.Signal
+import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.atomic.AtomicInteger
+
+/**
+ * What a program calls to take part in a cluster. The same program runs unchanged standalone:
+ * then [isWorker] is false, [serverSocketFactory] binds locally, and [awaitTermination] waits
+ * for SIGTERM, SIGINT or SIGHUP.
+ *
+ * ```java
+ * ServerSocketChannel server = Cluster.serverSocketFactory().listen("127.0.0.1:8080");
+ * Cluster.ready();
+ * Cluster.awaitTerminationBlocking();
+ * ```
+ */
+public object Cluster {
+    private val runtime: WorkerRuntime? get() = WorkerRuntime.current
+
+    /** True in a worker launched by a watcher. */
+    @JvmStatic
+    public val isWorker: Boolean get() = runtime != null
+
+    /** This worker's id (1, 2, …; never reused within a watcher), or null when standalone. */
+    @JvmStatic
+    @get:JvmName("workerId")
+    public val workerId: Int? get() = runtime?.id
+
+    /**
+     * The message channel to the watcher.
+     * @throws IllegalStateException when standalone.
+     */
+    @JvmStatic
+    @get:JvmName("channel")
+    public val channel: WorkerChannel get() = worker("Cluster.channel")
+
+    /**
+     * Client connections the watcher hands to this worker (`ClusterWorker.sendSocket`).
+     * @throws IllegalStateException when standalone.
+     */
+    @JvmStatic
+    @get:JvmName("clientSockets")
+    public val clientSockets: ClientSocketReceivePipe get() = worker("Cluster.clientSockets").clientSockets
+
+    /**
+     * Listening sockets from the watcher in a worker (shared, or SO_REUSEPORT when the cluster runs in
+     * reuse-port mode), or bound locally when standalone.
+     */
+    @JvmStatic
+    public fun serverSocketFactory(): ServerSocketFactory {
+        val rt = runtime ?: return LocalServerSocketFactory()
+        if (!rt.reusePort) return rt.serverSockets
+        return object : ServerSocketFactory {
+            override fun listen(address: String, options: ListenOptions) = rt.serverSockets.listen(address, options.withReusePort(true))
+        }
+    }
+
+    /** Tells the watcher this worker can take traffic (a no-op standalone or when already sent). */
+    @JvmStatic
+    public fun ready() {
+        runtime?.ready()
+    }
+
+    /**
+     * Suspends until this program should stop: the watcher's STOP, the loss of the watcher, or [stop];
+     * standalone, SIGTERM, SIGINT or SIGHUP (a second signal exits at once).
+     */
+    public suspend fun awaitTermination() {
+        val rt = runtime
+        if (rt != null) rt.termination.await() else standalone().await()
+    }
+
+    /** [awaitTermination] for Java and other blocking callers. */
+    @JvmStatic
+    @Throws(InterruptedException::class)
+    public fun awaitTerminationBlocking(): Unit = runBlocking { awaitTermination() }
+
+    /**
+     * Stops this worker gracefully: the watcher is told not to replace it, and [awaitTermination]
+     * returns. Standalone it ends [awaitTermination] too.
+     */
+    @JvmStatic
+    public fun stop() {
+        val rt = runtime
+        if (rt != null) rt.stopSelf() else standalone().complete(Unit)
+    }
+
+    private fun worker(what: String): WorkerRuntime = runtime ?: throw IllegalStateException(
+        "$what is only available in a worker started by a cluster watcher; check Cluster.isWorker first " +
+            "(standalone, use Cluster.serverSocketFactory() and Cluster.awaitTermination(), which work everywhere)",
+    )
+
+    private val standaloneStop = CompletableDeferred<Unit>()
+    private val signalsInstalled = AtomicBoolean()
+    private val signalCount = AtomicInteger()
+
+    private fun standalone(): CompletableDeferred<Unit> {
+        if (signalsInstalled.compareAndSet(false, true)) {
+            for (name in listOf("TERM", "INT", "HUP")) {
+                runCatching {
+                    Signal.handle(Signal(name)) { sig ->
+                        if (signalCount.incrementAndGet() > 1) Runtime.getRuntime().halt(128 + sig.number)
+                        LoggerFactory.getLogger(Cluster::class.java).info("SIG{} received; stopping", sig.name)
+                        standaloneStop.complete(Unit)
+                    }
+                }
+            }
+        }
+        return standaloneStop
+    }
+}

@@ -1,0 +1,72 @@
+package dev.kcluster
+
+import dev.kcluster.internal.process.RealClusterWatcher
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.SharedFlow
+import java.net.InetSocketAddress
+
+/**
+ * Starts worker JVMs, keeps them healthy, and carries messages and sockets to and from them.
+ *
+ * ```kotlin
+ * val watcher = ClusterWatcher(WatcherConfig("com.example.Server"))
+ * watcher.start(4)
+ * watcher.messages.collect { m -> m.worker.send("ack") }
+ * ```
+ */
+public interface ClusterWatcher : AutoCloseable {
+    /** The configuration. */
+    public val config: WatcherConfig
+
+    /** The live workers, in slot order (a snapshot). */
+    public val workers: List<ClusterWorker>
+
+    /** Messages from all workers. Completes after [stop], once every worker's last message is in. Collect it once. */
+    public val messages: Flow<WorkerMessage>
+
+    /** Lifecycle events; subscribe before [start] to see them all. */
+    public val events: SharedFlow<ClusterEvent>
+
+    /** The listening sockets the watcher holds for its workers, with their actual ports. */
+    public val listeningAddresses: List<InetSocketAddress>
+
+    /**
+     * Launches [count] workers and waits until all are READY.
+     * @throws ClusterException when a worker fails before READY (all workers are then stopped).
+     * @throws IllegalStateException when called twice.
+     */
+    public suspend fun start(count: Int)
+
+    /**
+     * Stops every worker gracefully: STOP, then after [ClusterWatcher.config]'s stop timeout SIGTERM, then
+     * SIGKILL. Idempotent; a concurrent call waits for the first.
+     */
+    public suspend fun stop()
+
+    /** Replaces every worker, one at a time, each only after its replacement is READY; rolls back on failure. */
+    public suspend fun restart(): RestartResult
+
+    /** Grows or shrinks the cluster to [count] workers. */
+    public suspend fun scale(count: Int)
+
+    /** Sends [message] to every connected worker; returns how many it reached. */
+    public fun broadcast(message: Message): Int
+
+    /** Suspends until the watcher has stopped; returns the failure that stopped it, or null for a requested stop. */
+    public suspend fun awaitTermination(): Throwable?
+
+    /** Stops the watcher, blocking ([stop] for non-coroutine callers). */
+    override fun close()
+
+    public companion object {
+        /** A watcher for [config]; nothing starts before [start]. */
+        @JvmStatic
+        public fun create(config: WatcherConfig): ClusterWatcher = RealClusterWatcher(config)
+    }
+}
+
+/** A watcher for [config]; nothing starts before [ClusterWatcher.start]. */
+public fun ClusterWatcher(config: WatcherConfig): ClusterWatcher = RealClusterWatcher(config)
+
+/** Sends [value] to every connected worker. */
+public inline fun <reified T> ClusterWatcher.broadcast(value: T): Int = broadcast(Message.of(value))

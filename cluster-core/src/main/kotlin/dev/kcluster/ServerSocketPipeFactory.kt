@@ -1,0 +1,99 @@
+package dev.kcluster
+
+import dev.kcluster.internal.ipc.Connection
+import dev.kcluster.internal.ipc.FrameType
+import dev.kcluster.internal.ipc.PayloadReader
+import dev.kcluster.internal.ipc.PayloadWriter
+import dev.kcluster.internal.net.JdkChannels
+import dev.kcluster.internal.net.closeQuietly
+import dev.kcluster.internal.net.format
+import dev.kcluster.internal.net.parseAddress
+import org.newsclub.net.unix.AFUNIXSocketChannel
+import java.io.Closeable
+import java.io.IOException
+import java.net.BindException
+import java.net.InetSocketAddress
+import java.nio.channels.ServerSocketChannel
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.ExecutionException
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.TimeoutException
+import java.util.concurrent.atomic.AtomicInteger
+
+/**
+ * The worker side of shared listening sockets: a [ServerSocketFactory] that asks the process at the
+ * other end of an AF_UNIX channel (a [ServerSocketPipeProvider]) for the socket. With
+ * [ListenOptions.reusePort] it binds its own socket with SO_REUSEPORT instead.
+ */
+public class ServerSocketPipeFactory internal constructor(
+    private val conn: Connection,
+    private val timeoutMillis: Long,
+    private val onListen: () -> Unit = {},
+) : ServerSocketFactory, Closeable {
+    private val nextId = AtomicInteger()
+    private val pending = ConcurrentHashMap<Int, CompletableFuture<ServerSocketChannel>>()
+
+    /** A factory over [channel], which it owns from now on. */
+    public constructor(channel: AFUNIXSocketChannel) : this(Connection(channel, "socket-factory"), 30_000) {
+        conn.start()
+    }
+
+    init {
+        conn.on(FrameType.LISTEN_OK) { frame ->
+            val r = PayloadReader(frame.payload, "LISTEN_OK")
+            val future = pending.remove(r.i32())
+            val family = JdkChannels.family(ipv6 = r.bool())
+            val fd = frame.fd!!
+            if (future == null) { fd.closeQuietly(); return@on }
+            try {
+                future.complete(JdkChannels.serverChannel(fd, family))
+            } catch (e: Throwable) {
+                fd.closeQuietly()
+                future.completeExceptionally(e)
+            }
+        }
+        conn.on(FrameType.LISTEN_ERR) { frame ->
+            val r = PayloadReader(frame.payload, "LISTEN_ERR")
+            val future = pending.remove(r.i32()) ?: return@on
+            r.str()
+            future.completeExceptionally(BindException(r.str()))
+        }
+        conn.closed.whenComplete { error, _ ->
+            val e = IOException("connection to the watcher closed", error)
+            pending.values.forEach { it.completeExceptionally(e) }
+        }
+    }
+
+    @Throws(IOException::class)
+    override fun listen(address: String, options: ListenOptions): ServerSocketChannel {
+        val channel = if (options.reusePort) LocalServerSocketFactory.bindLocal(address, options) else request(address, options)
+        if (options.tcpNoDelay) setNoDelay(channel)
+        onListen()
+        return channel
+    }
+
+    private fun request(address: String, options: ListenOptions): ServerSocketChannel {
+        val id = nextId.incrementAndGet()
+        val future = CompletableFuture<ServerSocketChannel>()
+        pending[id] = future
+        val payload = PayloadWriter().i32(id).str(address).i32(options.backlog).bool(options.reuseAddress).bool(options.tcpNoDelay).toByteArray()
+        try {
+            conn.send(FrameType.LISTEN, payload)
+            return future.get(timeoutMillis, TimeUnit.MILLISECONDS)
+        } catch (e: ExecutionException) {
+            when (val cause = e.cause) {
+                is BindException -> throw BindException("cannot listen on ${parseAddress(address).format()}: ${cause.message}")
+                is IOException -> throw IOException("cannot listen on $address: ${cause.message}", cause)
+                else -> throw IOException("cannot listen on $address: $cause", cause)
+            }
+        } catch (e: TimeoutException) {
+            throw IOException("cannot listen on $address: the watcher did not answer within $timeoutMillis ms")
+        } finally {
+            pending.remove(id)
+        }
+    }
+
+    /** Closes the channel to the provider (sockets already received stay open). */
+    override fun close(): Unit = conn.close()
+}

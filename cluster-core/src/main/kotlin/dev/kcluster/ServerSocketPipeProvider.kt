@@ -1,0 +1,95 @@
+package dev.kcluster
+
+import dev.kcluster.internal.ipc.Connection
+import dev.kcluster.internal.ipc.Frame
+import dev.kcluster.internal.ipc.FrameType
+import dev.kcluster.internal.ipc.PayloadReader
+import dev.kcluster.internal.ipc.PayloadWriter
+import dev.kcluster.internal.net.JdkChannels
+import dev.kcluster.internal.net.closeQuietly
+import dev.kcluster.internal.net.format
+import dev.kcluster.internal.net.isV6
+import dev.kcluster.internal.net.parseAddress
+import kotlinx.coroutines.future.await
+import org.newsclub.net.unix.AFUNIXSocketChannel
+import org.slf4j.LoggerFactory
+import java.io.Closeable
+import java.net.InetSocketAddress
+import java.nio.channels.ServerSocketChannel
+
+/**
+ * The watcher side of shared listening sockets: answers [ServerSocketPipeFactory] requests by
+ * binding each address once and sending the socket's descriptor to every process that asks.
+ * All those processes then share one accept queue; port 0 gives all of them the same port.
+ * Sockets stay bound (and their accept queues alive) until [close], across worker restarts.
+ */
+public class ServerSocketPipeProvider : Closeable {
+    private val bound = LinkedHashMap<String, ServerSocketChannel>()
+    @Volatile private var closed = false
+
+    /**
+     * Serves requests arriving on [channel] until it closes; the channel belongs to this call
+     * from then on. Cancelling the caller closes the channel.
+     */
+    public suspend fun provideFor(channel: AFUNIXSocketChannel) {
+        val conn = Connection(channel, "socket-provider")
+        serve(conn)
+        conn.start()
+        try {
+            conn.closed.await()
+        } finally {
+            conn.close()
+        }
+    }
+
+    /** Registers the LISTEN handler on an internal connection. */
+    internal fun serve(conn: Connection) {
+        conn.on(FrameType.LISTEN) { frame -> answer(conn, frame) }
+    }
+
+    /** The addresses bound so far, with their actual ports. */
+    public val addresses: List<InetSocketAddress>
+        get() = synchronized(bound) { bound.values.map { it.localAddress as InetSocketAddress } }
+
+    private fun answer(conn: Connection, frame: Frame) {
+        val r = PayloadReader(frame.payload, "LISTEN")
+        val id = r.i32()
+        val address = r.str()
+        val options = ListenOptions(backlog = r.i32().coerceAtLeast(1), reuseAddress = r.bool(), tcpNoDelay = r.bool())
+        val channel = try {
+            socketFor(address, options)
+        } catch (e: Exception) {
+            log.warn("cannot listen on {} for {}: {}", address, conn.name, e.message)
+            conn.send(FrameType.LISTEN_ERR, PayloadWriter().i32(id).str(e.javaClass.name).str(e.message ?: e.toString()).toByteArray())
+            return
+        }
+        val local = channel.localAddress as InetSocketAddress
+        val payload = PayloadWriter().i32(id).bool(local.isV6).str(local.address.hostAddress).i32(local.port).toByteArray()
+        conn.send(FrameType.LISTEN_OK, payload, JdkChannels.fdOf(channel))
+    }
+
+    private fun socketFor(address: String, options: ListenOptions): ServerSocketChannel {
+        val key = parseAddress(address).format()
+        synchronized(bound) {
+            check(!closed) { "socket provider is closed" }
+            return bound.getOrPut(key) {
+                LocalServerSocketFactory.bindLocal(address, options).also {
+                    log.info("listening on {}", (it.localAddress as InetSocketAddress).format())
+                }
+            }
+        }
+    }
+
+    /** Closes every bound socket. */
+    override fun close() {
+        synchronized(bound) {
+            closed = true
+            bound.values.forEach { it.closeQuietly() }
+            bound.clear()
+        }
+    }
+
+    private companion object {
+        private val log = LoggerFactory.getLogger(ServerSocketPipeProvider::class.java)
+    }
+}

@@ -1,0 +1,10 @@
+package dev.kcluster
+
+/** How workers get listening sockets from [Cluster.serverSocketFactory]. */
+public enum class SocketMode {
+    /** The watcher binds each address once and every worker shares that socket and its accept queue. */
+    SHARED,
+
+    /** Each worker binds its own socket with SO_REUSEPORT; the kernel balances connections. */
+    REUSE_PORT,
+}

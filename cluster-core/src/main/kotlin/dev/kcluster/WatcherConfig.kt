@@ -1,0 +1,143 @@
+package dev.kcluster
+
+import java.nio.file.Path
+import java.time.Duration
+import kotlin.time.toJavaDuration
+
+/**
+ * Everything a [ClusterWatcher] needs: what to run in each worker and how to supervise it.
+ * Build one with [builder] (Java) or [WatcherConfig] { … } (Kotlin). Invalid values fail in [Builder.build]
+ * with a message naming the setting.
+ */
+public class WatcherConfig private constructor(b: Builder) {
+    /** The worker's main class, or the path of a jar whose manifest names one. */
+    public val target: String = b.target
+
+    /** Arguments for every worker's `main`. */
+    public val args: List<String> = b.args.toList()
+
+    /** Classpath entries for workers, before the watcher's own classpath (when [inheritClasspath]). */
+    public val classpath: List<String> = b.classpath.toList()
+
+    /** Whether workers also get the watcher's classpath (which holds kcluster itself). */
+    public val inheritClasspath: Boolean = b.inheritClasspath
+
+    /** The `java` executable for workers; the watcher's own by default. */
+    public val javaCommand: String = b.javaCommand
+
+    /** JVM options for workers (e.g. `-Xmx256m`). */
+    public val jvmOptions: List<String> = b.jvmOptions.toList()
+
+    /** Extra environment variables for workers. */
+    public val environment: Map<String, String> = b.environment.toMap()
+
+    /** The workers' working directory; the watcher's when null. */
+    public val workingDirectory: Path? = b.workingDirectory
+
+    /** From launch to the worker's IPC handshake. */
+    public val startTimeout: Duration = b.startTimeout
+
+    /** From launch to READY. */
+    public val readyTimeout: Duration = b.readyTimeout
+
+    /** From STOP to exit, before SIGTERM (then SIGKILL). */
+    public val stopTimeout: Duration = b.stopTimeout
+
+    /** How often the watcher pings each worker. */
+    public val heartbeatInterval: Duration = b.heartbeatInterval
+
+    /** Silence after which a worker counts as hung: thread dump, kill, respawn. */
+    public val heartbeatTimeout: Duration = b.heartbeatTimeout
+
+    /** Crashes tolerated within [restartWindow]; one more stops the watcher with [ClusterException]. */
+    public val maxRestarts: Int = b.maxRestarts
+
+    /** The window for [maxRestarts]. */
+    public val restartWindow: Duration = b.restartWindow
+
+    /** The longest delay between respawns; delays double from 100 ms and reset after a stable minute of uptime. */
+    public val maxBackoff: Duration = b.maxBackoff
+
+    /** When a worker counts as READY. */
+    public val readyPolicy: ReadyPolicy = b.readyPolicy
+
+    /** Shared listening sockets or SO_REUSEPORT. */
+    public val socketMode: SocketMode = b.socketMode
+
+    /** The largest IPC frame in bytes, either way. */
+    public val maxFrameSize: Int = b.maxFrameSize
+
+    /** Builds a [WatcherConfig]; every setter returns the builder. */
+    public class Builder internal constructor(internal val target: String) {
+        internal val args = mutableListOf<String>()
+        internal val classpath = mutableListOf<String>()
+        internal var inheritClasspath = true
+        internal var javaCommand: String = Path.of(System.getProperty("java.home"), "bin", "java").toString()
+        internal val jvmOptions = mutableListOf<String>()
+        internal val environment = linkedMapOf<String, String>()
+        internal var workingDirectory: Path? = null
+        internal var startTimeout: Duration = Duration.ofSeconds(30)
+        internal var readyTimeout: Duration = Duration.ofSeconds(60)
+        internal var stopTimeout: Duration = Duration.ofSeconds(10)
+        internal var heartbeatInterval: Duration = Duration.ofSeconds(1)
+        internal var heartbeatTimeout: Duration = Duration.ofSeconds(15)
+        internal var maxRestarts: Int = 5
+        internal var restartWindow: Duration = Duration.ofSeconds(60)
+        internal var maxBackoff: Duration = Duration.ofSeconds(10)
+        internal var readyPolicy: ReadyPolicy = ReadyPolicy.LISTEN
+        internal var socketMode: SocketMode = SocketMode.SHARED
+        internal var maxFrameSize: Int = 16 * 1024 * 1024
+
+        public fun args(vararg values: String): Builder = apply { args += values }
+        public fun args(values: List<String>): Builder = apply { args += values }
+        public fun classpath(vararg entries: String): Builder = apply { classpath += entries }
+        public fun inheritClasspath(value: Boolean): Builder = apply { inheritClasspath = value }
+        public fun javaCommand(path: String): Builder = apply { javaCommand = path }
+        public fun jvmOptions(vararg options: String): Builder = apply { jvmOptions += options }
+        public fun jvmOptions(options: List<String>): Builder = apply { jvmOptions += options }
+        public fun environment(name: String, value: String): Builder = apply { environment[name] = value }
+        public fun workingDirectory(dir: Path?): Builder = apply { workingDirectory = dir }
+        public fun startTimeout(d: Duration): Builder = apply { startTimeout = d }
+        public fun readyTimeout(d: Duration): Builder = apply { readyTimeout = d }
+        public fun stopTimeout(d: Duration): Builder = apply { stopTimeout = d }
+        public fun heartbeatInterval(d: Duration): Builder = apply { heartbeatInterval = d }
+        public fun heartbeatTimeout(d: Duration): Builder = apply { heartbeatTimeout = d }
+        public fun maxRestarts(n: Int, window: Duration): Builder = apply { maxRestarts = n; restartWindow = window }
+        public fun maxBackoff(d: Duration): Builder = apply { maxBackoff = d }
+        public fun readyPolicy(p: ReadyPolicy): Builder = apply { readyPolicy = p }
+        public fun socketMode(m: SocketMode): Builder = apply { socketMode = m }
+        public fun maxFrameSize(bytes: Int): Builder = apply { maxFrameSize = bytes }
+
+        public fun startTimeout(d: kotlin.time.Duration): Builder = startTimeout(d.toJavaDuration())
+        public fun readyTimeout(d: kotlin.time.Duration): Builder = readyTimeout(d.toJavaDuration())
+        public fun stopTimeout(d: kotlin.time.Duration): Builder = stopTimeout(d.toJavaDuration())
+        public fun heartbeatInterval(d: kotlin.time.Duration): Builder = heartbeatInterval(d.toJavaDuration())
+        public fun heartbeatTimeout(d: kotlin.time.Duration): Builder = heartbeatTimeout(d.toJavaDuration())
+        public fun maxRestarts(n: Int, window: kotlin.time.Duration): Builder = maxRestarts(n, window.toJavaDuration())
+        public fun maxBackoff(d: kotlin.time.Duration): Builder = maxBackoff(d.toJavaDuration())
+
+        /** @throws IllegalArgumentException naming the first invalid setting. */
+        public fun build(): WatcherConfig {
+            require(target.isNotBlank()) { "target (a main class or a jar) must not be blank" }
+            fun positive(name: String, d: Duration) = require(!d.isNegative && !d.isZero) { "$name must be positive, was $d" }
+            positive("startTimeout", startTimeout); positive("readyTimeout", readyTimeout); positive("stopTimeout", stopTimeout)
+            positive("heartbeatInterval", heartbeatInterval); positive("heartbeatTimeout", heartbeatTimeout)
+            positive("restartWindow", restartWindow)
+            require(!maxBackoff.isNegative) { "maxBackoff must not be negative, was $maxBackoff" }
+            require(heartbeatTimeout > heartbeatInterval) { "heartbeatTimeout ($heartbeatTimeout) must be longer than heartbeatInterval ($heartbeatInterval)" }
+            require(maxRestarts >= 0) { "maxRestarts must be >= 0, was $maxRestarts" }
+            require(maxFrameSize >= 64 * 1024) { "maxFrameSize must be at least 64 KiB, was $maxFrameSize" }
+            return WatcherConfig(this)
+        }
+    }
+
+    public companion object {
+        /** A builder for workers running [target]: a main class name or a jar path. */
+        @JvmStatic
+        public fun builder(target: String): Builder = Builder(target)
+    }
+}
+
+/** Builds a [WatcherConfig] for [target] (a main class or a jar path). */
+public fun WatcherConfig(target: String, configure: WatcherConfig.Builder.() -> Unit = {}): WatcherConfig =
+    WatcherConfig.builder(target).apply(configure).build()

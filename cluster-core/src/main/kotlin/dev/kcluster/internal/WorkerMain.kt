@@ -1,0 +1,108 @@
+package dev.kcluster.internal
+
+import dev.kcluster.ReadyPolicy
+import dev.kcluster.internal.ipc.DEFAULT_MAX_FRAME
+import dev.kcluster.internal.ipc.Handshake
+import dev.kcluster.internal.ipc.IpcHub
+import dev.kcluster.internal.log.LogOutput
+import dev.kcluster.internal.log.LogSink
+import java.io.PrintWriter
+import java.io.StringWriter
+import java.lang.reflect.InvocationTargetException
+import java.lang.reflect.Modifier
+import java.nio.file.Paths
+import kotlin.system.exitProcess
+
+/**
+ * The entry point of every worker JVM: `WorkerMain <userMainClass> [args…]`. It reads its one-time
+ * key from stdin, proves itself to the watcher, installs log forwarding and the orphan guard
+ * (exit when the watcher's connection ends), then calls the user's `main`.
+ */
+internal object WorkerMain {
+    const val EXIT_FAILURE = 1
+    const val EXIT_USAGE = 2
+    const val EXIT_ORPHANED = 3
+
+    @JvmStatic
+    fun main(args: Array<String>) {
+        val socket = System.getenv(WorkerRuntime.ENV_SOCKET)
+        val id = System.getenv(WorkerRuntime.ENV_ID)?.toIntOrNull()
+        if (socket == null || id == null || args.isEmpty()) {
+            System.err.println("dev.kcluster.internal.WorkerMain is started by a kcluster watcher; to run your program standalone, run its main class directly.")
+            exitProcess(EXIT_USAGE)
+        }
+        val key = try {
+            Handshake.fromHex(System.`in`.bufferedReader().readLine() ?: "")
+        } catch (e: Exception) {
+            System.err.println("kcluster worker $id: no valid key on stdin: ${e.message}")
+            exitProcess(EXIT_USAGE)
+        }
+        val maxFrame = System.getenv(WorkerRuntime.ENV_MAX_FRAME)?.toIntOrNull() ?: DEFAULT_MAX_FRAME
+        val conn = try {
+            IpcHub.connect(Paths.get(socket), id, key, maxFrame = maxFrame)
+        } catch (e: Exception) {
+            System.err.println("kcluster worker $id: cannot connect to the watcher: ${e.message}")
+            exitProcess(EXIT_FAILURE)
+        }
+        val policy = runCatching { ReadyPolicy.valueOf(System.getenv(WorkerRuntime.ENV_READY) ?: "LISTEN") }.getOrDefault(ReadyPolicy.LISTEN)
+        val runtime = WorkerRuntime(id, conn, policy, System.getenv(WorkerRuntime.ENV_SOCKET_MODE) == "reuseport")
+        WorkerRuntime.current = runtime
+        LogOutput.source = "worker $id"
+        LogSink.forward = runtime::forwardLog
+        conn.closed.whenComplete { _, _ -> if (runtime.exiting.compareAndSet(false, true)) orphanExit() }
+        conn.start()
+
+        val main = try {
+            resolveMain(args[0])
+        } catch (e: Exception) {
+            fail(runtime, e.message ?: e.toString())
+        }
+        if (policy == ReadyPolicy.START) runtime.ready()
+        try {
+            main.invoke(null, args.copyOfRange(1, args.size) as Any)
+        } catch (e: InvocationTargetException) {
+            val cause = e.targetException
+            fail(runtime, "uncaught exception in ${args[0]}.main: ${stackTrace(cause)}")
+        }
+        // main returned: exit once the watcher asks (or at once if it already has); until then the
+        // JVM lives as long as the program's own non-daemon threads do.
+        runtime.termination.invokeOnCompletion { exitAfterStop(runtime) }
+    }
+
+    private fun resolveMain(name: String): java.lang.reflect.Method {
+        val cls = try {
+            Class.forName(name, false, Thread.currentThread().contextClassLoader ?: WorkerMain::class.java.classLoader)
+        } catch (e: ClassNotFoundException) {
+            throw IllegalArgumentException("main class not found: $name (check the classpath)")
+        } catch (e: LinkageError) {
+            throw IllegalArgumentException("main class $name cannot be loaded: $e")
+        }
+        val m = runCatching { cls.getMethod("main", Array<String>::class.java) }.getOrNull()
+        if (m == null || !Modifier.isStatic(m.modifiers)) {
+            throw IllegalArgumentException("$name has no public static void main(String[] args)")
+        }
+        return m
+    }
+
+    private fun fail(runtime: WorkerRuntime, text: String): Nothing {
+        runtime.exiting.set(true)
+        System.err.println("kcluster worker ${runtime.id}: $text")
+        runtime.reportExit(text)
+        runtime.conn.close()
+        exitProcess(EXIT_FAILURE)
+    }
+
+    private fun exitAfterStop(runtime: WorkerRuntime) {
+        if (!runtime.exiting.compareAndSet(false, true)) return
+        Thread({ exitProcess(0) }, "kcluster-exit").start()
+    }
+
+    /** The watcher is gone: leave now, giving shutdown hooks a short grace. */
+    private fun orphanExit() {
+        System.err.println("kcluster worker: the watcher is gone; exiting")
+        Thread({ Thread.sleep(500); Runtime.getRuntime().halt(EXIT_ORPHANED) }, "kcluster-orphan-halt").apply { isDaemon = true; start() }
+        Thread({ exitProcess(EXIT_ORPHANED) }, "kcluster-orphan-exit").start()
+    }
+
+    private fun stackTrace(t: Throwable): String = StringWriter().also { t.printStackTrace(PrintWriter(it)) }.toString()
+}

@@ -1,0 +1,90 @@
+package dev.kcluster.internal
+
+import dev.kcluster.ClientSocketReceivePipe
+import dev.kcluster.ReadyPolicy
+import dev.kcluster.Message
+import dev.kcluster.ServerSocketPipeFactory
+import dev.kcluster.WorkerChannel
+import dev.kcluster.internal.ipc.Connection
+import dev.kcluster.internal.ipc.FrameType
+import dev.kcluster.internal.ipc.PayloadWriter
+import dev.kcluster.internal.ipc.messageFrom
+import dev.kcluster.internal.ipc.toPayload
+import dev.kcluster.internal.log.LogRecord
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.channels.ClosedReceiveChannelException
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.consumeAsFlow
+import java.util.concurrent.atomic.AtomicBoolean
+
+
+/** Everything a worker process holds about its watcher; one per worker JVM. */
+internal class WorkerRuntime(
+    val id: Int,
+    val conn: Connection,
+    val readyPolicy: ReadyPolicy,
+    val reusePort: Boolean,
+) : WorkerChannel {
+    val termination = CompletableDeferred<Unit>()
+    private val inbox = Channel<Message>(Channel.UNLIMITED)
+    private val readySent = AtomicBoolean()
+    val exiting = AtomicBoolean()
+    val clientSockets = ClientSocketReceivePipe(conn)
+    val serverSockets = ServerSocketPipeFactory(conn, 30_000) { if (readyPolicy == ReadyPolicy.LISTEN) ready() }
+
+    /** Test hook: while true, PINGs are not answered (the reader thread blocks), like a hung JVM. */
+    @Volatile var stallHeartbeats = false
+
+    init {
+        conn.on(FrameType.PING) { frame ->
+            while (stallHeartbeats) Thread.sleep(10)
+            conn.send(FrameType.PONG, frame.payload)
+        }
+        conn.on(FrameType.STOP) { termination.complete(Unit) }
+        conn.on(FrameType.MESSAGE) { frame -> inbox.trySend(messageFrom(frame)) }
+        conn.closed.whenComplete { _, _ ->
+            inbox.close()
+            termination.complete(Unit)
+        }
+    }
+
+    fun ready() {
+        if (readySent.compareAndSet(false, true)) conn.send(FrameType.READY)
+    }
+
+    /** Graceful self-termination: tell the watcher not to respawn us, then end awaitTermination(). */
+    fun stopSelf() {
+        runCatching { conn.send(FrameType.STOPPING) }
+        termination.complete(Unit)
+    }
+
+    fun reportExit(text: String) {
+        runCatching { conn.send(FrameType.EXIT_REASON, PayloadWriter().blob(text.encodeToByteArray()).toByteArray()) }
+    }
+
+    fun forwardLog(record: LogRecord): Boolean {
+        if (!conn.isOpen) return false
+        return runCatching { conn.send(FrameType.LOG, record.encode()) }.isSuccess
+    }
+
+    override fun send(message: Message) = conn.send(FrameType.MESSAGE, message.toPayload())
+
+    override suspend fun receive(): Message? = try {
+        inbox.receive()
+    } catch (e: ClosedReceiveChannelException) {
+        null
+    }
+
+    override val incoming: Flow<Message> get() = inbox.consumeAsFlow()
+
+    companion object {
+        @Volatile var current: WorkerRuntime? = null
+
+        const val ENV_SOCKET = "KCLUSTER_SOCKET"
+        const val ENV_ID = "KCLUSTER_WORKER_ID"
+        const val ENV_READY = "KCLUSTER_READY"
+        const val ENV_SOCKET_MODE = "KCLUSTER_SOCKET_MODE"
+        const val ENV_MAX_FRAME = "KCLUSTER_MAX_FRAME"
+    }
+}

@@ -1,0 +1,139 @@
+package dev.kcluster.internal.ipc
+
+import dev.kcluster.ProtocolException
+import dev.kcluster.internal.net.closeQuietly
+import org.newsclub.net.unix.AFUNIXSocketChannel
+import org.slf4j.LoggerFactory
+import java.io.Closeable
+import java.io.FileDescriptor
+import java.io.IOException
+import java.nio.ByteBuffer
+import java.nio.channels.ClosedChannelException
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.locks.ReentrantLock
+import kotlin.concurrent.withLock
+
+/**
+ * A framed, full-duplex IPC connection over a blocking AF_UNIX channel.
+ *
+ * Sends are thread safe and never interleave; a frame with a descriptor is flushed on its own
+ * `sendmsg` so the descriptor rides with its first byte. Small frames sent concurrently are
+ * coalesced into one write. Received frames are dispatched on one daemon reader thread to the
+ * handler registered for their type; a protocol error or I/O error closes this connection only.
+ */
+internal class Connection(
+    val channel: AFUNIXSocketChannel,
+    val name: String,
+    private val maxFrame: Int = DEFAULT_MAX_FRAME,
+) : Closeable {
+    private val reader = FrameReader(channel, maxFrame, name)
+    private val writeLock = ReentrantLock()
+    private val out: ByteBuffer = ByteBuffer.allocateDirect(64 * 1024)
+    private val handlers = ConcurrentHashMap<FrameType, (Frame) -> Unit>()
+    @Volatile private var thread: Thread? = null
+
+    /** Completes when the connection closes: null for a clean end of stream or [close], else the error. */
+    val closed: CompletableFuture<Throwable?> = CompletableFuture()
+    val isOpen: Boolean get() = !closed.isDone
+
+    /** Reads one frame synchronously; only before [start] (handshakes). */
+    fun readFrame(): Frame? = reader.next()
+
+    fun on(type: FrameType, handler: (Frame) -> Unit) { handlers[type] = handler }
+
+    /** Starts the reader thread. */
+    fun start(): Connection = apply {
+        thread = Thread(::readLoop, "kcluster-ipc-$name").apply { isDaemon = true; start() }
+    }
+
+    private fun readLoop() {
+        var failure: Throwable? = null
+        try {
+            while (true) {
+                val frame = reader.next() ?: break
+                val handler = handlers[frame.type]
+                if (handler == null) {
+                    frame.fd?.closeQuietly()
+                    log.warn("{}: ignoring unexpected {} frame", name, frame.type)
+                    continue
+                }
+                try {
+                    handler(frame)
+                } catch (e: ProtocolException) {
+                    throw e
+                } catch (e: Exception) {
+                    log.error("{}: handler for {} failed", name, frame.type, e)
+                }
+            }
+        } catch (e: Throwable) {
+            if (isOpen) failure = e
+        }
+        terminate(failure)
+        reader.discard()
+    }
+
+    /**
+     * Sends one frame. Throws [ProtocolException] (nothing sent) for an oversized payload, and
+     * [IOException] when the connection is closed or the write fails (the connection is then closed).
+     * On success the kernel holds its own reference to [fd]; the caller may close its copy.
+     */
+    fun send(type: FrameType, payload: ByteArray = EMPTY, fd: FileDescriptor? = null) {
+        if (payload.size > maxFrame) {
+            throw ProtocolException("$name: $type payload of ${payload.size} bytes exceeds the limit of $maxFrame bytes")
+        }
+        require((fd != null) == type.carriesFd) { "$type ${if (type.carriesFd) "needs" else "takes no"} file descriptor" }
+        writeLock.withLock {
+            if (!isOpen) throw ClosedChannelException()
+            try {
+                if (fd != null) {
+                    flushLocked()
+                    channel.setOutboundFileDescriptors(fd)
+                }
+                if (out.remaining() < HEADER_SIZE + payload.size) flushLocked()
+                out.putInt(payload.size).put(type.code.toByte())
+                if (payload.size <= out.remaining()) {
+                    out.put(payload)
+                } else {
+                    flushLocked()
+                    writeFully(ByteBuffer.wrap(payload))
+                }
+                // Coalesce: a thread waiting for the lock will flush what we leave in the buffer.
+                if (fd != null || !writeLock.hasQueuedThreads()) flushLocked()
+            } catch (e: IOException) {
+                if (fd != null) runCatching { channel.setOutboundFileDescriptors() }
+                terminate(e)
+                throw e
+            }
+        }
+    }
+
+    private fun flushLocked() {
+        out.flip()
+        try {
+            writeFully(out)
+        } finally {
+            out.clear()
+        }
+    }
+
+    private fun writeFully(b: ByteBuffer) {
+        while (b.hasRemaining()) channel.write(b)
+    }
+
+    private fun terminate(error: Throwable?) {
+        if (closed.complete(error)) {
+            channel.closeQuietly()
+            if (thread == null) reader.discard()
+        }
+    }
+
+    override fun close() = terminate(null)
+
+    override fun toString(): String = "Connection($name)"
+
+    companion object {
+        val EMPTY = ByteArray(0)
+        private val log = LoggerFactory.getLogger(Connection::class.java)
+    }
+}

@@ -1,0 +1,102 @@
+package dev.kcluster.internal.net
+
+import java.io.FileDescriptor
+import java.lang.invoke.MethodHandle
+import java.lang.invoke.MethodHandles
+import java.lang.invoke.MethodType
+import java.net.ProtocolFamily
+import java.net.SocketAddress
+import java.net.SocketOption
+import java.net.StandardProtocolFamily
+import java.nio.channels.ServerSocketChannel
+import java.nio.channels.SocketChannel
+import java.nio.channels.spi.SelectorProvider
+
+/**
+ * The one place that touches JDK internals: turns received descriptors into genuine JDK NIO
+ * channels (registrable with a JDK Selector, so Netty NIO, Ktor and Jetty can use them) and reads
+ * the descriptor out of a JDK channel. Needs `--add-opens java.base/sun.nio.ch=ALL-UNNAMED`, which
+ * the watcher passes to every worker it launches.
+ */
+internal object JdkChannels {
+    const val OPENS_FLAG: String = "--add-opens java.base/sun.nio.ch=ALL-UNNAMED"
+
+    private class Handles(
+        val serverCtor: MethodHandle,
+        val socketCtor: MethodHandle,
+        val setOption: MethodHandle,
+    )
+
+    private val handles: Result<Handles> by lazy {
+        runCatching {
+            val lookup = MethodHandles.lookup()
+            fun ctor(name: String, vararg params: Class<*>): MethodHandle {
+                val c = Class.forName(name).getDeclaredConstructor(*params)
+                c.isAccessible = true
+                return lookup.unreflectConstructor(c)
+            }
+            val net = Class.forName("sun.nio.ch.Net").getDeclaredMethod(
+                "setSocketOption", FileDescriptor::class.java, ProtocolFamily::class.java,
+                SocketOption::class.java, Any::class.java,
+            ).apply { isAccessible = true }
+            Handles(
+                ctor("sun.nio.ch.ServerSocketChannelImpl", SelectorProvider::class.java, ProtocolFamily::class.java,
+                    FileDescriptor::class.java, Boolean::class.javaPrimitiveType!!),
+                ctor("sun.nio.ch.SocketChannelImpl", SelectorProvider::class.java, ProtocolFamily::class.java,
+                    FileDescriptor::class.java, SocketAddress::class.java),
+                lookup.unreflect(net),
+            )
+        }
+    }
+
+    private fun handles(): Handles = handles.getOrElse {
+        throw IllegalStateException(
+            "kcluster cannot wrap a received socket in a JDK channel: start this JVM with $OPENS_FLAG " +
+                "(workers launched by kcluster get it automatically; the cluster launcher's jar declares it)", it,
+        )
+    }
+
+    fun family(ipv6: Boolean): ProtocolFamily = if (ipv6) StandardProtocolFamily.INET6 else StandardProtocolFamily.INET
+
+    /** A bound, listening JDK [ServerSocketChannel] owning [fd]. */
+    fun serverChannel(fd: FileDescriptor, family: ProtocolFamily): ServerSocketChannel =
+        handles().serverCtor.invoke(SelectorProvider.provider(), family, fd, true) as ServerSocketChannel
+
+    /** A connected JDK [SocketChannel] owning [fd]. */
+    fun socketChannel(fd: FileDescriptor, family: ProtocolFamily, remote: SocketAddress): SocketChannel =
+        handles().socketCtor.invoke(SelectorProvider.provider(), family, fd, remote) as SocketChannel
+
+    /** setsockopt on a raw descriptor (e.g. TCP_NODELAY on a listener, inherited by accepted sockets). */
+    fun <T> setOption(fd: FileDescriptor, family: ProtocolFamily, option: SocketOption<T>, value: T) {
+        handles().setOption.invoke(fd, family, option, value as Any)
+    }
+
+    private val unsafe: sun.misc.Unsafe by lazy {
+        val f = sun.misc.Unsafe::class.java.getDeclaredField("theUnsafe")
+        f.isAccessible = true
+        f.get(null) as sun.misc.Unsafe
+    }
+
+    /**
+     * The descriptor of a JDK socket channel. Works without the opens flag too (the watcher may run
+     * in a user's JVM without it): reading a field through Unsafe needs no module access.
+     */
+    fun fdOf(channel: Any): FileDescriptor {
+        if (channel is org.newsclub.net.unix.AFSomeSocketChannel) {
+            return (channel as org.newsclub.net.unix.AFSocketChannel<*>).fileDescriptor
+        }
+        var cls: Class<*>? = channel.javaClass
+        while (cls != null) {
+            val field = runCatching { cls!!.getDeclaredField("fd") }.getOrNull()
+            if (field != null && field.type == FileDescriptor::class.java) {
+                return runCatching { field.isAccessible = true; field.get(channel) as FileDescriptor }
+                    .getOrElse {
+                        @Suppress("DEPRECATION")
+                        unsafe.getObject(channel, unsafe.objectFieldOffset(field)) as FileDescriptor
+                    }
+            }
+            cls = cls.superclass
+        }
+        throw IllegalArgumentException("${channel.javaClass.name} is not a JDK socket channel with a descriptor")
+    }
+}
