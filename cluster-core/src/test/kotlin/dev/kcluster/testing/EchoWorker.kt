@@ -2,15 +2,23 @@ package dev.kcluster.testing
 
 import dev.kcluster.Cluster
 import dev.kcluster.Message
+import dev.kcluster.internal.WorkerRuntime
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import org.slf4j.LoggerFactory
+import java.net.InetSocketAddress
+import java.nio.ByteBuffer
+import java.nio.channels.ServerSocketChannel
 
 /**
- * Test worker. Behaviour by args:
- * - `listen ADDR`: takes a shared listener, answers each connection with "worker <id>\n" and closes it.
- * - always: replies to every message with "echo:<text>" and logs "hello from worker <id>".
- * - on termination: sends "bye <id>" as a last message.
+ * Test worker, driven by messages from the watcher (replies are strings):
+ * - any text → "echo:<text> from <id>"; "whoami" → "id <id> pid <pid>"
+ * - "stop-yourself" → Cluster.stop(); "stall" → stops answering heartbeats; "throw" → main throws
+ * - "listen-taken:<port>" → "bind-error: <message>" or "bound"
+ * With args `listen ADDR` it serves a shared listener: each connection gets "worker <id>\n".
+ * With arg `clients` it answers sockets handed over by the watcher with "worker <id> got <data>\n".
+ * On termination it stops accepting, finishes the connection in hand, and sends "bye <id>".
  */
 object EchoWorker {
     @JvmStatic
@@ -18,31 +26,51 @@ object EchoWorker {
         val log = LoggerFactory.getLogger(EchoWorker::class.java)
         val id = Cluster.workerId
         log.info("hello from worker {}", id)
+        println("stdout line from worker $id")
+        var server: ServerSocketChannel? = null
+        var acceptor: Thread? = null
         val i = args.indexOf("listen")
         if (i >= 0) {
-            val server = Cluster.serverSocketFactory().listen(args[i + 1])
-            Cluster.channel.send(Message.ofString("port ${(server.localAddress as java.net.InetSocketAddress).port}"))
-            Thread({
+            val s = Cluster.serverSocketFactory().listen(args[i + 1])
+            server = s
+            Cluster.channel.send(Message.ofString("port ${(s.localAddress as InetSocketAddress).port}"))
+            acceptor = Thread({
                 while (true) {
-                    val c = runCatching { server.accept() }.getOrNull() ?: break
-                    c.use { it.write(java.nio.ByteBuffer.wrap("worker $id\n".toByteArray())) }
+                    val c = runCatching { s.accept() }.getOrNull() ?: break
+                    c.use { it.write(ByteBuffer.wrap("worker $id\n".toByteArray())) }
                 }
-            }, "accept").apply { isDaemon = true; start() }
+            }, "accept").apply { start() }
         }
-        Cluster.ready()
-        val echo = launch {
-            while (true) {
-                val m = Cluster.channel.receive() ?: break
-                val text = m.asString()
-                when (text) {
-                    "stop-yourself" -> Cluster.stop()
-                    "crash" -> Runtime.getRuntime().halt(42)
-                    "throw" -> throw IllegalStateException("boom requested")
-                    else -> Cluster.channel.send(Message.ofString("echo:$text from $id"))
+        if ("clients" in args) {
+            launch(Dispatchers.IO) {
+                Cluster.clientSockets.sockets.collect { t ->
+                    t.socket.use { it.write(ByteBuffer.wrap("worker $id got ${t.data?.asString()}\n".toByteArray())) }
                 }
             }
         }
+        Cluster.ready()
+        val echo = launch(Dispatchers.IO) {
+            while (true) {
+                val text = Cluster.channel.receive()?.asString() ?: break
+                val reply = when {
+                    text == "stop-yourself" -> { Cluster.stop(); null }
+                    text == "stall" -> { WorkerRuntime.current!!.stallHeartbeats = true; null }
+                    text == "throw" -> throw IllegalStateException("boom requested")
+                    text == "whoami" -> "id $id pid ${ProcessHandle.current().pid()}"
+                    text.startsWith("listen-taken:") -> try {
+                        Cluster.serverSocketFactory().listen("127.0.0.1:" + text.substringAfter(':')).close()
+                        "bound"
+                    } catch (e: java.io.IOException) {
+                        "bind-error: ${e.javaClass.simpleName}: ${e.message}"
+                    }
+                    else -> "echo:$text from $id"
+                }
+                if (reply != null) Cluster.channel.send(Message.ofString(reply))
+            }
+        }
         Cluster.awaitTermination()
+        server?.close()
+        acceptor?.join()
         echo.cancel()
         Cluster.channel.send(Message.ofString("bye $id"))
     }

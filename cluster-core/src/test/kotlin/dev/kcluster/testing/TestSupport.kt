@@ -1,0 +1,84 @@
+package dev.kcluster.testing
+
+import dev.kcluster.ClusterWatcher
+import dev.kcluster.WatcherConfig
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.withTimeout
+import java.io.File
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.UUID
+import java.util.concurrent.CopyOnWriteArrayList
+
+/** Marks every JVM this suite starts, so the suite can prove none survives it. */
+val SUITE_MARK: String = "-Dkcluster.test.suite=" + UUID.randomUUID()
+
+/** Small, quick-starting JVMs for test workers. */
+val TEST_JVM = listOf("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", SUITE_MARK)
+
+fun testConfig(main: Class<*>, vararg args: String, configure: WatcherConfig.Builder.() -> Unit = {}): WatcherConfig =
+    WatcherConfig(main.name) {
+        jvmOptions(TEST_JVM)
+        args(*args)
+        configure()
+    }
+
+/** Starts a watcher with [n] workers, runs [block], and always stops it. */
+suspend fun <T> withWatcher(config: WatcherConfig, n: Int, block: suspend (ClusterWatcher) -> T): T {
+    val w = ClusterWatcher(config)
+    try {
+        w.start(n)
+        return block(w)
+    } finally {
+        w.stop()
+    }
+}
+
+/** Polls [condition] until true; fails with [what] after [timeoutMillis]. Awaiting, not sleeping to synchronise. */
+suspend fun awaitUntil(what: String, timeoutMillis: Long = 30_000, condition: () -> Boolean) {
+    try {
+        withTimeout(timeoutMillis) { while (!condition()) delay(20) }
+    } catch (e: kotlinx.coroutines.TimeoutCancellationException) {
+        throw AssertionError("timed out after $timeoutMillis ms waiting for: $what")
+    }
+}
+
+private val started = CopyOnWriteArrayList<Process>()
+
+/** Starts a JVM running [main] with this test classpath; it is killed at the end of the suite at the latest. */
+fun startJvm(main: Class<*>, vararg args: String, extraJvm: List<String> = emptyList()): Process {
+    val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
+    val cmd = listOf(java) + TEST_JVM + extraJvm + listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), main.name) + args
+    return ProcessBuilder(cmd).start().also(started::add)
+}
+
+/** Pids of live processes that carry this suite's mark. */
+fun markedPids(): List<Long> {
+    val mark = SUITE_MARK.toByteArray()
+    return File("/proc").listFiles { f -> f.name.all(Char::isDigit) }.orEmpty().mapNotNull { dir ->
+        val cmd = runCatching { Files.readAllBytes(dir.toPath().resolve("cmdline")) }.getOrNull() ?: return@mapNotNull null
+        val state = runCatching { Files.readString(dir.toPath().resolve("stat")).substringAfterLast(") ").firstOrNull() }.getOrNull()
+        if (state != 'Z' && cmd.indexOf(mark) >= 0) dir.name.toLong() else null
+    }.filter { it != ProcessHandle.current().pid() }
+}
+
+private fun ByteArray.indexOf(needle: ByteArray): Int {
+    outer@ for (i in 0..size - needle.size) {
+        for (j in needle.indices) if (this[i + j] != needle[j]) continue@outer
+        return i
+    }
+    return -1
+}
+
+fun killAllStarted() = started.forEach { p -> p.descendants().forEach { it.destroyForcibly() }; p.destroyForcibly() }
+
+fun fdCount(): Int = File("/proc/self/fd").list()!!.size
+
+fun rssKb(pid: Long): Long? = runCatching {
+    Files.readAllLines(Path.of("/proc/$pid/status")).first { it.startsWith("VmRSS:") }.split(Regex("\\s+"))[1].toLong()
+}.getOrNull()
+
+fun signal(pid: Long, sig: String) {
+    val p = ProcessBuilder("kill", "-$sig", pid.toString()).inheritIO().start()
+    check(p.waitFor() == 0) { "kill -$sig $pid failed" }
+}
