@@ -10,7 +10,7 @@ import dev.kcluster.internal.net.closeQuietly
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.ClosedReceiveChannelException
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.flow.consumeAsFlow
+import kotlinx.coroutines.flow.receiveAsFlow
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.runBlocking
 import org.newsclub.net.unix.AFUNIXSocketChannel
@@ -52,8 +52,8 @@ public class ClientSocketReceivePipe internal constructor(private val conn: Conn
     @Throws(IOException::class, InterruptedException::class)
     public fun receiveBlocking(): TransferredSocket? = runBlocking { receive() }
 
-    /** The connections as they arrive; completes when the pipe closes. Collect it once. */
-    public val sockets: Flow<TransferredSocket> get() = queue.consumeAsFlow().map { it.getOrThrow() }
+    /** The connections as they arrive; completes when the pipe closes. Each connection goes to one collector. */
+    public val sockets: Flow<TransferredSocket> get() = queue.receiveAsFlow().map { it.getOrThrow() }
 
     /** Closes the pipe and every connection not yet received. */
     override fun close() {

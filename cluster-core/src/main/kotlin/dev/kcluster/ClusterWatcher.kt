@@ -21,7 +21,7 @@ public interface ClusterWatcher : AutoCloseable {
     /** The live workers, in slot order (a snapshot). */
     public val workers: List<ClusterWorker>
 
-    /** Messages from all workers. Completes after [stop], once every worker's last message is in. Collect it once. */
+    /** Messages from all workers. Completes after [stop], once every worker's last message is in. Each message goes to one collector; the flow may be collected again (e.g. `first { }` then `collect`). */
     public val messages: Flow<WorkerMessage>
 
     /** Lifecycle events; subscribe before [start] to see them all. */

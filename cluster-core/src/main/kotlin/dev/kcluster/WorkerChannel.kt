@@ -17,7 +17,7 @@ public interface WorkerChannel {
     /** The next message from the watcher, suspending until one arrives; null once the watcher is gone. */
     public suspend fun receive(): Message?
 
-    /** Messages from the watcher as they arrive; completes when the connection closes. Collect it once. */
+    /** Messages from the watcher as they arrive; completes when the connection closes. Each message goes to one collector. */
     public val incoming: Flow<Message>
 }
 

@@ -15,7 +15,7 @@ import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.ClosedReceiveChannelException
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.flow.consumeAsFlow
+import kotlinx.coroutines.flow.receiveAsFlow
 import java.util.concurrent.atomic.AtomicBoolean
 
 
@@ -76,7 +76,7 @@ internal class WorkerRuntime(
         null
     }
 
-    override val incoming: Flow<Message> get() = inbox.consumeAsFlow()
+    override val incoming: Flow<Message> get() = inbox.receiveAsFlow()
 
     companion object {
         @Volatile var current: WorkerRuntime? = null

@@ -48,7 +48,7 @@ object EchoWorker {
                 }
             }
         }
-        Cluster.ready()
+        if ("ready-only-first" !in args || id == 1) Cluster.ready()
         val echo = launch(Dispatchers.IO) {
             while (true) {
                 val text = Cluster.channel.receive()?.asString() ?: break

@@ -37,7 +37,7 @@ import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableSharedFlow
 import kotlinx.coroutines.flow.SharedFlow
 import kotlinx.coroutines.flow.asSharedFlow
-import kotlinx.coroutines.flow.consumeAsFlow
+import kotlinx.coroutines.flow.receiveAsFlow
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
@@ -79,7 +79,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private var heartbeat: Job? = null
 
     override val workers: List<ClusterWorker> get() = slots.mapNotNull { s -> runCatching { s.worker }.getOrNull() }
-    override val messages: Flow<WorkerMessage> = messageQueue.consumeAsFlow()
+    override val messages: Flow<WorkerMessage> = messageQueue.receiveAsFlow()
     override val events: SharedFlow<ClusterEvent> = eventFlow.asSharedFlow()
     override val listeningAddresses: List<InetSocketAddress> get() = provider.addresses
 
