@@ -7,6 +7,7 @@ import org.slf4j.LoggerFactory
 import sun.misc.Signal
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicInteger
+import kotlin.system.exitProcess
 
 /**
  * What a program calls to take part in a cluster. The same program runs unchanged standalone:
@@ -49,21 +50,26 @@ public object Cluster {
 
     /**
      * Listening sockets from the watcher in a worker (shared, or SO_REUSEPORT when the cluster runs in
-     * reuse-port mode), or bound locally when standalone.
+     * reuse-port mode), or bound locally when standalone (where the first call also installs the
+     * SIGTERM/SIGINT/SIGHUP handlers of [awaitTermination]).
      */
     @JvmStatic
     public fun serverSocketFactory(): ServerSocketFactory {
-        val rt = runtime ?: return LocalServerSocketFactory()
+        val rt = runtime ?: return LocalServerSocketFactory().also { standalone() }
         if (!rt.reusePort) return rt.serverSockets
         return object : ServerSocketFactory {
             override fun listen(address: String, options: ListenOptions) = rt.serverSockets.listen(address, options.withReusePort(true))
         }
     }
 
-    /** Tells the watcher this worker can take traffic (a no-op standalone or when already sent). */
+    /**
+     * Tells the watcher this worker can take traffic (once; later calls do nothing). Standalone it
+     * installs the signal handlers [awaitTermination] waits for, so a signal is never missed.
+     */
     @JvmStatic
     public fun ready() {
-        runtime?.ready()
+        val rt = runtime
+        if (rt != null) rt.ready() else standalone()
     }
 
     /**
@@ -104,7 +110,10 @@ public object Cluster {
             for (name in listOf("TERM", "INT", "HUP")) {
                 runCatching {
                     Signal.handle(Signal(name)) { sig ->
-                        if (signalCount.incrementAndGet() > 1) Runtime.getRuntime().halt(128 + sig.number)
+                        if (signalCount.incrementAndGet() > 1) {
+                            Thread({ exitProcess(128 + sig.number) }, "kcluster-second-signal").start()
+                            return@handle
+                        }
                         LoggerFactory.getLogger(Cluster::class.java).info("SIG{} received; stopping", sig.name)
                         standaloneStop.complete(Unit)
                     }
