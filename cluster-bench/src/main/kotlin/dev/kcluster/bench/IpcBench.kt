@@ -1,0 +1,122 @@
+package dev.kcluster.bench
+
+import dev.kcluster.ClusterLog
+import kotlinx.coroutines.runBlocking
+import java.io.File
+import java.lang.management.ManagementFactory
+import java.nio.file.Path
+import java.util.Locale
+import java.util.concurrent.TimeUnit
+
+/**
+ * kcluster IPC benchmark (issue 2): client-socket transfers against a C SCM_RIGHTS loop,
+ * small-message throughput, ping-pong round trip and 1 MiB throughput. Prints progress, then one
+ * markdown table. Run it with bench/ipc.sh.
+ *
+ * Options: `--c-bin PATH` (the compiled bench/c/scm_rights.c; without it the baseline is n/a),
+ * `--quick` (few iterations: checks the bench works, numbers are not meaningful).
+ */
+public object IpcBench {
+    private class Row(val metric: String, val value: Double?, val unit: String, val target: String, val ratio: String)
+
+    private val rows = ArrayList<Row>()
+
+    /** Entry point. */
+    @JvmStatic
+    public fun main(args: Array<String>) {
+        Locale.setDefault(Locale.ROOT)
+        ClusterLog.setLevel("warn")
+        var cBin: String? = null
+        var quick = false
+        var i = 0
+        while (i < args.size) {
+            when (args[i]) {
+                "--c-bin" -> cBin = args.getOrNull(++i) ?: fail("--c-bin needs a path")
+                "--quick" -> quick = true
+                else -> fail("unknown option ${args[i]}; options: --c-bin PATH, --quick")
+            }
+            i++
+        }
+        val started = System.nanoTime()
+        val loadBefore = loadAverage()
+
+        // 1. Client-socket transfers: C baseline, then kcluster, same batches.
+        val (batches, batchSize, warmup) = if (quick) Triple(3, 500, 1) else Triple(20, 1000, 5)
+        val c = cBin?.let { runC(it, batches, batchSize, warmup) }
+        progress("C SCM_RIGHTS loop: ${c?.let { fmt(it) } ?: "n/a (no --c-bin)"} transfers/s")
+        val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
+        val t = TransferBench(java, System.getProperty("java.class.path")).run(batches, batchSize, warmup)
+        progress("kcluster pipe: ${fmt(t.perSecond)} transfers/s over ${t.transfers} transfers (batches: ${t.batchRates.joinToString { fmt(it) }})")
+        rows += Row("client-socket transfers, kcluster pipe", t.perSecond, "transfers/s", ">= 0.5x C", c?.let { "%.2fx C".format(t.perSecond / it) } ?: "n/a")
+        rows += Row("client-socket transfers, C SCM_RIGHTS baseline", c, "transfers/s", "baseline", if (c != null) "1.00x" else "n/a")
+
+        // 2-4. Messages with a real worker JVM.
+        runBlocking {
+            MessageBench.with(this) { b ->
+                val small = 32
+                val warm = b.flood(if (quick) 50_000 else 300_000, small)
+                progress("small-message warm-up: ${fmt(warm.perSecond)} msgs/s")
+                val count = (warm.perSecond * if (quick) 0.5 else 2.0).toInt().coerceIn(50_000, 3_000_000)
+                val smallRuns = List(if (quick) 1 else 3) { b.flood(count, small) }
+                progress("small-message runs of $count: ${smallRuns.joinToString { fmt(it.perSecond) }} msgs/s")
+                val smallRate = median(smallRuns.map { it.perSecond })
+                rows += Row("small messages one way ($small B, worker -> watcher), median of ${smallRuns.size}", smallRate,
+                    "msgs/s", ">= 500000", "%.2fx".format(smallRate / 500_000))
+
+                b.pingPong(if (quick) 2_000 else 20_000)
+                val rtt = b.pingPong(if (quick) 5_000 else 50_000)
+                val p50 = rtt.percentileMicros(0.50)
+                val p99 = rtt.percentileMicros(0.99)
+                progress("ping-pong over ${rtt.sorted.size}: p50 ${fmt(p50)} us, p90 ${fmt(rtt.percentileMicros(0.9))} us, p99 ${fmt(p99)} us, max ${fmt(rtt.sorted.last() / 1000.0)} us")
+                rows += Row("ping-pong round trip p50 (watcher -> worker -> watcher)", p50, "us", "<= 80", "%.2fx (%s)".format(p50 / 80, if (p50 <= 80) "met" else "missed"))
+                rows += Row("ping-pong round trip p99", p99, "us", "-", "-")
+
+                val mib = 1 shl 20
+                b.flood(if (quick) 50 else 300, mib)
+                val bigRuns = List(if (quick) 1 else 3) { b.flood(if (quick) 100 else 600, mib) }
+                progress("1 MiB runs: ${bigRuns.joinToString { fmt(it.mibPerSecond) }} MiB/s")
+                val bigRate = median(bigRuns.map { it.mibPerSecond })
+                rows += Row("1 MiB messages one way (worker -> watcher), median of ${bigRuns.size}", bigRate, "MiB/s", ">= 440", "%.2fx".format(bigRate / 440))
+            }
+        }
+
+        val elapsed = (System.nanoTime() - started) / 1e9
+        println()
+        println("| metric | value | unit | target | ratio |")
+        println("|---|---:|---|---|---|")
+        for (r in rows) println("| ${r.metric} | ${r.value?.let { fmt(it) } ?: "n/a"} | ${r.unit} | ${r.target} | ${r.ratio} |")
+        println()
+        println("JVM ${System.getProperty("java.vm.name")} ${System.getProperty("java.version")}, " +
+            "${Runtime.getRuntime().availableProcessors()} CPUs, load average $loadBefore before / ${loadAverage()} after, " +
+            "bench took ${"%.0f".format(elapsed)} s${if (quick) " (--quick: numbers not meaningful)" else ""}")
+    }
+
+    private fun runC(bin: String, batches: Int, batchSize: Int, warmup: Int): Double {
+        require(File(bin).canExecute()) { "--c-bin $bin is not an executable file; build bench/c/scm_rights.c (bench/ipc.sh does)" }
+        val p = ProcessBuilder(bin, "$batches", "$batchSize", "$warmup").redirectError(ProcessBuilder.Redirect.INHERIT).start()
+        val out = p.inputStream.bufferedReader().readText()
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly()
+            fail("$bin did not finish within 120 s")
+        }
+        if (p.exitValue() != 0) fail("$bin failed with exit code ${p.exitValue()}: $out")
+        return Regex("per_sec=([0-9.]+)").find(out)?.groupValues?.get(1)?.toDouble() ?: fail("unexpected output from $bin: $out")
+    }
+
+    private fun median(xs: List<Double>): Double = xs.sorted().let { s -> if (s.size % 2 == 1) s[s.size / 2] else (s[s.size / 2 - 1] + s[s.size / 2]) / 2 }
+
+    private fun fmt(x: Double): String = when {
+        x >= 1000 -> "%,.0f".format(x)
+        x >= 100 -> "%.0f".format(x)
+        else -> "%.1f".format(x)
+    }
+
+    private fun loadAverage(): String = "%.2f".format(ManagementFactory.getOperatingSystemMXBean().systemLoadAverage)
+
+    private fun progress(s: String) = System.err.println("[bench] $s")
+
+    private fun fail(message: String): Nothing {
+        System.err.println("bench: $message")
+        kotlin.system.exitProcess(2)
+    }
+}
