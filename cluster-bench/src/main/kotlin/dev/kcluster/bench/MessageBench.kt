@@ -92,9 +92,9 @@ internal class MessageBench private constructor(private val watcher: ClusterWatc
     }
 
     companion object {
-        /** Starts one [BenchWorker] with default JVM options, runs [block], stops the watcher. */
-        suspend fun <T> with(scope: CoroutineScope, block: suspend (MessageBench) -> T): T {
-            val watcher = ClusterWatcher(WatcherConfig(BenchWorker::class.java.name) {})
+        /** Starts one [BenchWorker] (default JVM options plus [jvmOptions]), runs [block], stops the watcher. */
+        suspend fun <T> with(scope: CoroutineScope, jvmOptions: List<String>, block: suspend (MessageBench) -> T): T {
+            val watcher = ClusterWatcher(WatcherConfig(BenchWorker::class.java.name) { jvmOptions(jvmOptions) })
             try {
                 watcher.start(1)
                 val bench = MessageBench(watcher, scope)

@@ -29,7 +29,7 @@ internal class TransferResult(val transfers: Long, val seconds: Double, val batc
  * [batchSize] loopback TCP connections (not timed), then time sending every accepted end to the
  * child until the child's ack byte for the batch's last one arrives.
  */
-internal class TransferBench(private val java: String, private val classpath: String) {
+internal class TransferBench(private val java: String, private val classpath: String, private val jvmOptions: List<String>) {
     fun run(batches: Int, batchSize: Int, warmup: Int): TransferResult {
         val dir = Files.createTempDirectory("kcluster-bench", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")))
         val sock = dir.resolve("pipe.sock")
@@ -37,8 +37,8 @@ internal class TransferBench(private val java: String, private val classpath: St
         var child: Process? = null
         try {
             server.bind(AFUNIXSocketAddress.of(sock.toFile()))
-            child = ProcessBuilder(java, "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", classpath,
-                PipeReceiverMain::class.java.name, sock.toString())
+            child = ProcessBuilder(listOf(java) + jvmOptions + listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", classpath,
+                PipeReceiverMain::class.java.name, sock.toString()))
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT).start()
             val accepted = CompletableFuture.supplyAsync { server.accept() }
             val channel = try {
