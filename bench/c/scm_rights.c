@@ -11,7 +11,7 @@
  * connection, and the parent's timer stops when that byte arrives at the client end.
  *
  * usage: scm_rights [batches] [batch_size] [warmup_batches]
- * prints one line: "transfers=<n> seconds=<s> per_sec=<rate>"
+ * prints one line: "transfers=<n> seconds=<s> per_sec=<rate> median_batch_per_sec=<rate>"
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -37,6 +37,11 @@ static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 static void send_fd(int sock, int fd, int last) {
@@ -144,6 +149,7 @@ int main(int argc, char **argv) {
     int *accepted = malloc(sizeof(int) * batch);
     double total = 0;
     long transfers = 0;
+    double *rates = malloc(sizeof(double) * batches);
     struct linger lin = { 1, 0 };
     for (int b = 0; b < warmup + batches; b++) {
         for (int i = 0; i < batch; i++) {
@@ -162,6 +168,7 @@ int main(int argc, char **argv) {
         if (read(clients[batch - 1], &ack, 1) != 1) die("read ack");
         double t1 = now();
         if (b >= warmup) {
+            rates[b - warmup] = batch / (t1 - t0);
             total += t1 - t0;
             transfers += batch;
         }
@@ -178,6 +185,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "scm_rights: child failed (status %d)\n", status);
         return 1;
     }
-    printf("transfers=%ld seconds=%.6f per_sec=%.0f\n", transfers, total, transfers / total);
+    qsort(rates, batches, sizeof(double), cmp_double);
+    double median = batches % 2 ? rates[batches / 2] : (rates[batches / 2 - 1] + rates[batches / 2]) / 2;
+    printf("transfers=%ld seconds=%.6f per_sec=%.0f median_batch_per_sec=%.0f\n", transfers, total, transfers / total, median);
     return 0;
 }

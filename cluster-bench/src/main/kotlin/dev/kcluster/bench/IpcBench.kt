@@ -64,13 +64,17 @@ public object IpcBench {
     /** 1. Client-socket transfers: the C baseline, then kcluster, same batches. */
     private fun transfers(cBin: String?, quick: Boolean) {
         val (batches, batchSize, warmup) = if (quick) Triple(3, 500, 1) else Triple(20, 1000, 15)
-        val c = cBin?.let { runC(it, batches, batchSize, warmup) }
-        progress("C SCM_RIGHTS loop: ${c?.let { fmt(it) } ?: "n/a (no --c-bin)"} transfers/s")
+        val cOut = cBin?.let { runC(it, batches, batchSize, warmup) }
+        val c = cOut?.get("median_batch_per_sec")
+        progress("C SCM_RIGHTS loop: ${cOut?.let { "${fmt(it.getValue("per_sec"))} transfers/s overall, median batch ${fmt(c!!)}" } ?: "n/a (no --c-bin)"}")
         val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
         val t = TransferBench(java, System.getProperty("java.class.path"), childJvmOptions).run(batches, batchSize, warmup)
-        progress("kcluster pipe: ${fmt(t.perSecond)} transfers/s over ${t.transfers} transfers (batches: ${t.batchRates.joinToString { fmt(it) }})")
-        rows += Row("client-socket transfers, kcluster pipe", t.perSecond, "transfers/s", ">= 0.5x C", c?.let { "%.2fx C".format(t.perSecond / it) } ?: "n/a")
-        rows += Row("client-socket transfers, C SCM_RIGHTS baseline", c, "transfers/s", "baseline", if (c != null) "1.00x" else "n/a")
+        val k = median(t.batchRates)
+        progress("kcluster pipe: ${fmt(t.perSecond)} transfers/s overall, median batch ${fmt(k)} (batches: ${t.batchRates.joinToString { fmt(it) }})")
+        rows += Row("client-socket transfers, kcluster pipe (median of $batches batches of $batchSize)", k, "transfers/s", ">= 0.5x C",
+            c?.let { "%.2fx C".format(k / it) } ?: "n/a")
+        rows += Row("client-socket transfers, C SCM_RIGHTS baseline (median of $batches batches of $batchSize)", c, "transfers/s", "baseline",
+            if (c != null) "1.00x" else "n/a")
     }
 
     /** 2-4. Messages with a real worker JVM. */
@@ -108,7 +112,8 @@ public object IpcBench {
     private val childJvmOptions: List<String> =
         System.getenv("BENCH_CHILD_JVM_OPTS")?.trim()?.split(Regex("\\s+"))?.filter { it.isNotEmpty() } ?: emptyList()
 
-    private fun runC(bin: String, batches: Int, batchSize: Int, warmup: Int): Double {
+    /** Runs the C baseline; its `key=value` output. */
+    private fun runC(bin: String, batches: Int, batchSize: Int, warmup: Int): Map<String, Double> {
         require(File(bin).canExecute()) { "--c-bin $bin is not an executable file; build bench/c/scm_rights.c (bench/ipc.sh does)" }
         val p = ProcessBuilder(bin, "$batches", "$batchSize", "$warmup").redirectError(ProcessBuilder.Redirect.INHERIT).start()
         val out = p.inputStream.bufferedReader().readText()
@@ -117,7 +122,9 @@ public object IpcBench {
             fail("$bin did not finish within 120 s")
         }
         if (p.exitValue() != 0) fail("$bin failed with exit code ${p.exitValue()}: $out")
-        return Regex("per_sec=([0-9.]+)").find(out)?.groupValues?.get(1)?.toDouble() ?: fail("unexpected output from $bin: $out")
+        val values = Regex("(\\w+)=([0-9.]+)").findAll(out).associate { it.groupValues[1] to it.groupValues[2].toDouble() }
+        if ("per_sec" !in values || "median_batch_per_sec" !in values) fail("unexpected output from $bin: $out")
+        return values
     }
 
     private fun median(xs: List<Double>): Double = xs.sorted().let { s -> if (s.size % 2 == 1) s[s.size / 2] else (s[s.size / 2 - 1] + s[s.size / 2]) / 2 }
