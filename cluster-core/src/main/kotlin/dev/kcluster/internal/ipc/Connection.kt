@@ -92,11 +92,15 @@ internal class Connection(
                 }
                 if (out.remaining() < HEADER_SIZE + payload.size) flushLocked()
                 out.putInt(payload.size).put(type.code.toByte())
-                if (payload.size <= out.remaining()) {
-                    out.put(payload)
-                } else {
+                // Large payloads go through the direct buffer in chunks: junixsocket copies a heap
+                // buffer into a direct one anyway, and allocates a new one per write above 1 MiB.
+                var off = 0
+                while (true) {
+                    val n = minOf(out.remaining(), payload.size - off)
+                    out.put(payload, off, n)
+                    off += n
+                    if (off == payload.size) break
                     flushLocked()
-                    writeFully(ByteBuffer.wrap(payload))
                 }
                 // Coalesce: a thread waiting for the lock will flush what we leave in the buffer.
                 if (fd != null || !writeLock.hasQueuedThreads()) flushLocked()

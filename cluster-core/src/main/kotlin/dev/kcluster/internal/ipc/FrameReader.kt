@@ -46,13 +46,20 @@ internal class FrameReader(
                 } else if (HEADER_SIZE + len > buf.capacity()) {
                     buf.position(pos + HEADER_SIZE)
                     payload = ByteArray(len)
-                    val have = buf.remaining()
+                    var have = buf.remaining()
                     buf.get(payload, 0, have)
-                    val rest = ByteBuffer.wrap(payload, have, len - have)
-                    while (rest.hasRemaining()) {
-                        val n = channel.read(rest)
+                    // The rest goes through the direct buffer, never past this frame's end: reading
+                    // into a heap buffer makes junixsocket copy through a direct buffer anyway, and
+                    // allocate a new one per read above 1 MiB.
+                    while (have < len) {
+                        buf.clear().limit(minOf(buf.capacity(), len - have))
+                        val n = channel.read(buf)
+                        buf.flip()
                         collectFds()
-                        if (n < 0) throw truncated(len, rest.position())
+                        if (n < 0) throw truncated(len, have)
+                        val got = buf.remaining()
+                        buf.get(payload, have, got)
+                        have += got
                     }
                 } else {
                     if (!fill()) throw truncated(len, buf.remaining() - HEADER_SIZE)
