@@ -126,4 +126,18 @@ class SupervisionTest : FunSpec({
         ms shouldBeLessThan 1_000
         drain.join(5_000)
     }
+
+    test("a watcher JVM ended by SIGTERM removes its IPC directory and its workers exit") {
+        val watcher = startJvm(WatcherMain::class.java, "1")
+        val drain = Thread { runCatching { watcher.errorStream.readAllBytes() } }.apply { start() }
+        val pid = watcher.inputStream.bufferedReader().readLine().removePrefix("PIDS ").trim().toLong()
+        val environ = String(Files.readAllBytes(Path.of("/proc/$pid/environ"))).split('\u0000')
+        val socket = Path.of(environ.first { it.startsWith("KCLUSTER_SOCKET=") }.substringAfter('='))
+        Files.exists(socket) shouldBe true
+        signal(watcher.pid(), "TERM")
+        watcher.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) shouldBe true
+        awaitUntil("worker gone") { !alive(pid) }
+        Files.exists(socket.parent) shouldBe false
+        drain.join(5_000)
+    }
 })

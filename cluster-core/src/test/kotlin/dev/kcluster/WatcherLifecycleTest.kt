@@ -46,6 +46,21 @@ class WatcherLifecycleTest : FunSpec({
         }
     }
 
+    test("large messages cross intact both ways and an oversized one is refused without harm") {
+        withWatcher(testConfig(EchoWorker::class.java) { maxFrameSize(8 * 1024 * 1024) }, 1) { w ->
+            val worker = w.workers.single()
+            val big = kotlin.random.Random.nextBytes(5 * 1024 * 1024 + 17)
+            worker.send(Message.ofBytes(big))
+            val back = withTimeout(30_000) { w.messages.first() }.message
+            back.type shouldBe "kotlin.ByteArray"
+            back.bytes().contentEquals(big.reversedArray()) shouldBe true
+            val e = shouldThrow<ProtocolException> { worker.send(Message.ofBytes(ByteArray(8 * 1024 * 1024))) }
+            e.message shouldContain "exceeds the limit of 8388608 bytes"
+            worker.send(Message.ofString("still there"))
+            withTimeout(30_000) { w.messages.first() }.message.asString() shouldBe "echo:still there from 1"
+        }
+    }
+
     test("graceful stop: messages sent while stopping arrive before the message flow completes") {
         val w = ClusterWatcher(testConfig(EchoWorker::class.java))
         w.start(2)

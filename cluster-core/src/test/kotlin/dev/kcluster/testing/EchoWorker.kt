@@ -13,7 +13,7 @@ import java.nio.channels.ServerSocketChannel
 
 /**
  * Test worker, driven by messages from the watcher (replies are strings):
- * - any text → "echo:<text> from <id>"; "whoami" → "id <id> pid <pid>"
+ * - any text → "echo:<text> from <id>"; "whoami" → "id <id> pid <pid>"; bytes → the bytes reversed
  * - "stop-yourself" → Cluster.stop(); "stall" → stops answering heartbeats; "throw" → main throws
  * - "listen-taken:<port>" → "bind-error: <message>" or "bound"
  * With args `listen ADDR` it serves a shared listener: each connection gets "worker <id>\n".
@@ -51,7 +51,12 @@ object EchoWorker {
         if ("ready-only-first" !in args || id == 1) Cluster.ready()
         val echo = launch(Dispatchers.IO) {
             while (true) {
-                val text = Cluster.channel.receive()?.asString() ?: break
+                val m = Cluster.channel.receive() ?: break
+                if (m.type == "kotlin.ByteArray") {
+                    Cluster.channel.send(Message.ofBytes(m.bytes().reversedArray()))
+                    continue
+                }
+                val text = m.asString()
                 val reply = when {
                     text == "stop-yourself" -> { Cluster.stop(); null }
                     text == "stall" -> { WorkerRuntime.current!!.stallHeartbeats = true; null }

@@ -85,18 +85,26 @@ internal object JdkChannels {
         if (channel is org.newsclub.net.unix.AFSomeSocketChannel) {
             return (channel as org.newsclub.net.unix.AFSocketChannel<*>).fileDescriptor
         }
-        var cls: Class<*>? = channel.javaClass
+        val read = fdReaders.computeIfAbsent(channel.javaClass, ::fdReader)
+        return read?.invoke(channel)
+            ?: throw IllegalArgumentException("${channel.javaClass.name} is not a JDK socket channel with a descriptor")
+    }
+
+    private val fdReaders = java.util.concurrent.ConcurrentHashMap<Class<*>, ((Any) -> FileDescriptor)?>()
+
+    /** How to read the `fd` field of [type]: reflection when the package is open to us, else Unsafe. */
+    private fun fdReader(type: Class<*>): ((Any) -> FileDescriptor)? {
+        var cls: Class<*>? = type
         while (cls != null) {
-            val field = runCatching { cls!!.getDeclaredField("fd") }.getOrNull()
+            val field = runCatching { cls.getDeclaredField("fd") }.getOrNull()
             if (field != null && field.type == FileDescriptor::class.java) {
-                return runCatching { field.isAccessible = true; field.get(channel) as FileDescriptor }
-                    .getOrElse {
-                        @Suppress("DEPRECATION")
-                        unsafe.getObject(channel, unsafe.objectFieldOffset(field)) as FileDescriptor
-                    }
+                if (runCatching { field.isAccessible = true }.isSuccess) return { ch -> field.get(ch) as FileDescriptor }
+                @Suppress("DEPRECATION")
+                val offset = unsafe.objectFieldOffset(field)
+                return { ch -> unsafe.getObject(ch, offset) as FileDescriptor }
             }
             cls = cls.superclass
         }
-        throw IllegalArgumentException("${channel.javaClass.name} is not a JDK socket channel with a descriptor")
+        return null
     }
 }

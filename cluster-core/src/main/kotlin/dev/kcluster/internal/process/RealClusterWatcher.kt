@@ -77,6 +77,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private lateinit var hub: IpcHub
     private lateinit var launcher: Launcher
     private var heartbeat: Job? = null
+    private val exitHook = Thread({ hub.close(); provider.close() }, "kcluster-watcher-exit")
 
     override val workers: List<ClusterWorker> get() = slots.mapNotNull { s -> runCatching { s.worker }.getOrNull() }
     override val messages: Flow<WorkerMessage> = messageQueue.receiveAsFlow()
@@ -89,6 +90,9 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             check(phase == Phase.NEW) { "this watcher was already started; create a new ClusterWatcher to start again" }
             launcher = Launcher(config)
             hub = IpcHub(config.startTimeout.toMillis(), config.maxFrameSize)
+            // If this JVM ends without stop() (SIGTERM, System.exit), still remove the IPC directory;
+            // the workers see their connection close and exit by themselves.
+            Runtime.getRuntime().addShutdownHook(exitHook)
             phase = Phase.RUNNING
             heartbeat = scope.launch { heartbeatLoop() }
             val started = List(count) { Slot().also(slots::add) }.map { slot -> spawn(slot, 0).also { it.awaited = true } }
@@ -287,6 +291,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             live.values.toList().map { w -> scope.async { stopWorker(w) } }.awaitAll()
             hub.close()
             provider.close()
+            runCatching { Runtime.getRuntime().removeShutdownHook(exitHook) }
             phase = Phase.STOPPED
             finish()
         }
