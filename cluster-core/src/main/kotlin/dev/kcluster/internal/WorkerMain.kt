@@ -51,6 +51,8 @@ internal object WorkerMain {
         LogSink.forward = runtime::forwardLog
         conn.closed.whenComplete { _, _ -> if (runtime.exiting.compareAndSet(false, true)) orphanExit() }
         conn.start()
+        // A program that calls System.exit itself still gets its last messages and logs out.
+        Runtime.getRuntime().addShutdownHook(Thread({ runCatching { conn.flush() } }, "kcluster-flush-on-exit"))
 
         val main = try {
             resolveMain(args[0])
@@ -94,6 +96,7 @@ internal object WorkerMain {
 
     private fun exitAfterStop(runtime: WorkerRuntime) {
         if (!runtime.exiting.compareAndSet(false, true)) return
+        runCatching { runtime.conn.flush() }
         Thread({ exitProcess(0) }, "kcluster-exit").start()
     }
 

@@ -11,6 +11,9 @@ import java.nio.ByteBuffer
 import java.nio.channels.ClosedChannelException
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.locks.LockSupport
 import java.util.concurrent.locks.ReentrantLock
 import kotlin.concurrent.withLock
 
@@ -18,8 +21,11 @@ import kotlin.concurrent.withLock
  * A framed, full-duplex IPC connection over a blocking AF_UNIX channel.
  *
  * Sends are thread safe and never interleave; a frame with a descriptor is flushed on its own
- * `sendmsg` so the descriptor rides with its first byte. Small frames sent concurrently are
- * coalesced into one write. Received frames are dispatched on one daemon reader thread to the
+ * `sendmsg` so the descriptor rides with its first byte. Frames are coalesced into fewer writes in
+ * two cases, both under the one write lock (so order is kept): while other senders wait for the
+ * lock (the last of them flushes), and during a burst — a send within [BURST_NANOS] of the previous
+ * one leaves its bytes for a flusher thread, which writes everything that piled up at once. An
+ * isolated send (request/response traffic) is written at once, so round trips pay no hand-off. Received frames are dispatched on one daemon reader thread to the
  * handler registered for their type; a protocol error or I/O error closes this connection only.
  */
 internal class Connection(
@@ -32,6 +38,9 @@ internal class Connection(
     private val out: ByteBuffer = ByteBuffer.allocateDirect(64 * 1024)
     private val handlers = ConcurrentHashMap<FrameType, (Frame) -> Unit>()
     @Volatile private var thread: Thread? = null
+    @Volatile private var flusher: Thread? = null
+    private val flushRequested = AtomicBoolean()
+    private var lastSendNanos = 0L
 
     /** Completes when the connection closes: null for a clean end of stream or [close], else the error. */
     val closed: CompletableFuture<Throwable?> = CompletableFuture()
@@ -102,12 +111,44 @@ internal class Connection(
                     if (off == payload.size) break
                     flushLocked()
                 }
-                // Coalesce: a thread waiting for the lock will flush what we leave in the buffer.
-                if (fd != null || !writeLock.hasQueuedThreads()) flushLocked()
+                val now = System.nanoTime()
+                val burst = now - lastSendNanos < BURST_NANOS
+                lastSendNanos = now
+                when {
+                    fd != null -> flushLocked()
+                    writeLock.hasQueuedThreads() -> {} // the next holder of the lock flushes
+                    burst -> requestFlush()
+                    else -> flushLocked()
+                }
             } catch (e: IOException) {
                 if (fd != null) runCatching { channel.setOutboundFileDescriptors() }
                 terminate(e)
                 throw e
+            }
+        }
+    }
+
+    /** Writes whatever is buffered. */
+    fun flush() {
+        writeLock.withLock { if (isOpen && out.position() > 0) flushLocked() }
+    }
+
+    private fun requestFlush() {
+        if (flushRequested.getAndSet(true)) return
+        val t = flusher ?: Thread(::flushLoop, "kcluster-ipc-flush-$name").apply { isDaemon = true; flusher = this; start() }
+        LockSupport.unpark(t)
+    }
+
+    private fun flushLoop() {
+        while (isOpen) {
+            if (!flushRequested.getAndSet(false)) {
+                LockSupport.park(this)
+                continue
+            }
+            try {
+                flush()
+            } catch (e: IOException) {
+                terminate(e)
             }
         }
     }
@@ -127,17 +168,31 @@ internal class Connection(
 
     private fun terminate(error: Throwable?) {
         if (closed.complete(error)) {
+            flusher?.let(LockSupport::unpark)
             channel.closeQuietly()
             if (thread == null) reader.discard()
         }
     }
 
-    override fun close() = terminate(null)
+    /** Flushes what is buffered (waiting at most a second for a blocked writer), then closes. */
+    override fun close() {
+        if (isOpen && writeLock.tryLock(1, TimeUnit.SECONDS)) {
+            try {
+                if (isOpen && out.position() > 0) runCatching { flushLocked() }
+            } finally {
+                writeLock.unlock()
+            }
+        }
+        terminate(null)
+    }
 
     override fun toString(): String = "Connection($name)"
 
     companion object {
         val EMPTY = ByteArray(0)
+
+        /** Sends closer together than this count as a burst and are coalesced by the flusher thread. */
+        val BURST_NANOS: Long = System.getProperty("kcluster.ipc.burstNanos")?.toLongOrNull() ?: 10_000L
         private val log = LoggerFactory.getLogger(Connection::class.java)
     }
 }
