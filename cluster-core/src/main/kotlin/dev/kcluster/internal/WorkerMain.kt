@@ -51,6 +51,9 @@ internal object WorkerMain {
         LogSink.forward = runtime::forwardLog
         conn.closed.whenComplete { _, _ -> if (runtime.exiting.compareAndSet(false, true)) orphanExit() }
         conn.start()
+        // Ctrl-C in a terminal signals the whole foreground process group: the watcher turns it into
+        // a graceful STOP, so a worker must not die of it first (SIGTERM still ends a worker).
+        runCatching { sun.misc.Signal.handle(sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN) }
 
         val main = try {
             resolveMain(args[0])
