@@ -68,7 +68,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     }
 
     private fun supervise(): Int {
-        log.info("starting {} worker{} of {}", options.workers, if (options.workers == 1) "" else "s", options.target)
+        log.info("starting {} of {}", workers(options.workers), options.target)
         try {
             runBlocking { watcher.start(options.workers) }
         } catch (e: Exception) {
@@ -78,7 +78,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
             }
         }
         if (stopRequests.get() == 0) {
-            log.info("cluster ready: {} worker{} of {} (watcher pid {})", options.workers, if (options.workers == 1) "" else "s", options.target, me)
+            log.info("cluster ready: {} of {} (watcher pid {})", workers(options.workers), options.target, me)
         }
         val files = if (options.watch.isNotEmpty() && stopRequests.get() == 0) {
             val ignore = listOfNotNull(options.logFile, pidFile?.path, pidFile?.socketPath).map { it.toAbsolutePath().normalize() }.toSet()
@@ -159,7 +159,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
                 ops.withLock {
                     log.info("control request: scaling from {} to {} workers", watcher.workers.size, n)
                     watcher.scale(n)
-                    log.info("control request: scaled to {} workers", n)
+                    log.info("control request: scaled to {}", workers(n))
                 }
             }
             Reply(ControlResponse(ok = true, watcherPid = me, status = status()))
@@ -183,7 +183,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         log.info("{}: rolling restart", source)
         watcher.restart().also { r ->
             if (r.rolledBack) log.error("{}: rolling restart rolled back: {}", source, r.reason)
-            else log.info("{}: rolling restart done, {} workers replaced", source, r.replaced)
+            else log.info("{}: rolling restart done, {} replaced", source, workers(r.replaced))
         }
     }
 
@@ -195,9 +195,11 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         } else {
             log.info("{}: scaling from {} to {} workers", source, current, n)
             watcher.scale(n)
-            log.info("{}: scaled to {} workers", source, n)
+            log.info("{}: scaled to {}", source, workers(n))
         }
     }
+
+    private fun workers(n: Int) = if (n == 1) "1 worker" else "$n workers"
 
     private fun fail(message: String): Int {
         if (options.logFile != null) log.error(message)

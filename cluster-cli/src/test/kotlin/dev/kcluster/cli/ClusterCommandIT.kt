@@ -17,6 +17,9 @@ import java.nio.file.Path
 import java.nio.file.Paths
 import java.util.concurrent.TimeUnit
 
+private const val PERL = "/usr/bin/perl"
+private const val NEW_GROUP = "use POSIX; POSIX::setsid() or die; \$SIG{INT} = 'DEFAULT'; exec @ARGV or die"
+
 /** End-to-end: the real fat jar (and bin/cluster) as processes, real workers, real signals. */
 class ClusterCommandIT : FunSpec({
     val h = CliHarness()
@@ -150,6 +153,22 @@ class ClusterCommandIT : FunSpec({
             w.stderr shouldContain "second SIGTERM"
             awaitTrue(10_000, "stubborn worker killed") { !alive(worker) }
             Files.exists(pid) shouldBe false
+        }
+    }
+
+    test("Ctrl-C (SIGINT to the whole process group) stops the workers gracefully").config(enabled = Files.isExecutable(Paths.get(PERL))) {
+        val pid = h.dir.resolve("g.pid")
+        // A new session and process group with SIGINT at its default, like a foreground job in a terminal.
+        val w = h.start("-w", "2", "-p", "$pid", *base, target, wrapper = listOf(PERL, "-e", NEW_GROUP))
+        withClue({ w.toString() }) {
+            awaitTrue(what = "cluster ready") { w.stderr.contains("cluster ready: 2 workers") || !w.process.isAlive }
+            val workers = h.status(pid).pids()
+            h.signal(-w.pid, "INT")
+            w.awaitExit(60) shouldBe 0
+            w.stderr shouldContain "SIGINT: stopping gracefully"
+            w.stderr.lines().count { it.contains("TestServer - worker") && it.endsWith("stopping") } shouldBe 2
+            w.stderr.contains("SIGINT)") shouldBe false
+            awaitTrue(10_000, "workers gone") { workers.none(::alive) }
         }
     }
 

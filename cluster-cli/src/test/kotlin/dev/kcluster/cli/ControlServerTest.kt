@@ -39,10 +39,7 @@ class ControlServerTest : FunSpec({
         val server = ControlServer(PidFile.socketPathOf(pidFile)) { req -> throw IllegalStateException("cannot ${req.command} now") }
         try {
             SocketControlTransport.call(pidFile, ControlRequest("reload")) shouldBe ControlResponse(ok = false, error = "cannot reload now")
-            val raw = ProcessBuilder("/usr/bin/python3", "-c", PY_CLIENT, PidFile.socketPathOf(pidFile).toString(), "not json")
-                .redirectErrorStream(true).start()
-            val out = raw.inputStream.bufferedReader().readText()
-            raw.waitFor(20, TimeUnit.SECONDS) shouldBe true
+            val out = rawExchange(PidFile.socketPathOf(pidFile), "not json")
             out shouldContain "\"ok\":false"
             out shouldContain "bad control request"
         } finally {
@@ -94,6 +91,14 @@ class ControlServerTest : FunSpec({
         }
     }
 })
+
+/** Sends [line] as one line to the AF_UNIX socket [socket] and returns the answer line. */
+private fun rawExchange(socket: java.nio.file.Path, line: String): String =
+    org.newsclub.net.unix.AFUNIXSocketChannel.open(org.newsclub.net.unix.AFUNIXSocketAddress.of(socket.toFile())).use { ch ->
+        val buf = java.nio.ByteBuffer.wrap((line + "\n").toByteArray())
+        while (buf.hasRemaining()) ch.write(buf)
+        ControlServer.readLine(java.nio.channels.Channels.newInputStream(ch)) ?: ""
+    }
 
 /** Sends argv[2] as one line to the AF_UNIX socket argv[1] and prints the answer. */
 private const val PY_CLIENT = """

@@ -33,8 +33,8 @@ internal class CliHarness {
         listOf(java, "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-jar", jar.toString()) + args
 
     /** Starts a long-running `cluster ...`; its output is collected line by line. */
-    fun start(vararg args: String): Running {
-        val p = ProcessBuilder(command(args.toList())).start()
+    fun start(vararg args: String, wrapper: List<String> = emptyList()): Running {
+        val p = ProcessBuilder(wrapper + command(args.toList())).start()
         started += p
         return Running(p)
     }
@@ -63,8 +63,9 @@ internal class CliHarness {
         return ControlProtocol.json.decodeFromString(ClusterStatus.serializer(), r.stdout).also { s -> workerPids += s.workers.map { it.pid } }
     }
 
+    /** `kill -NAME pid`; a negative [pid] signals that process group. */
     fun signal(pid: Long, name: String) {
-        val p = ProcessBuilder("kill", "-$name", pid.toString()).inheritIO().start()
+        val p = ProcessBuilder("kill", "-$name", "--", pid.toString()).inheritIO().start()
         check(p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0) { "kill -$name $pid failed" }
     }
 
