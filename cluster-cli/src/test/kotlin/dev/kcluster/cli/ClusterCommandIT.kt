@@ -12,6 +12,7 @@ import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
+import io.kotest.matchers.string.shouldNotContain
 import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.Paths
@@ -31,7 +32,7 @@ class ClusterCommandIT : FunSpec({
     fun ClusterStatus.allReady(n: Int) = workers.size == n && workers.all { it.state == "READY" } && pids().size == n
     fun text(p: Path) = if (Files.exists(p)) Files.readString(p) else ""
 
-    test("a 2-worker cluster answers status, reload, SIGHUP, scale, TTIN/TTOU, --watch, USR2 and stop") {
+    test("a 2-worker cluster answers status, reload, SIGHUP, SIGUSR1, scale, TTIN/TTOU, --watch, USR2 and stop") {
         val pid = h.dir.resolve("a.pid")
         val log = h.dir.resolve("a.log")
         val watched = Files.createDirectories(h.dir.resolve("watched"))
@@ -66,6 +67,12 @@ class ClusterCommandIT : FunSpec({
             val s2 = h.status(pid)
             s2.allReady(2) shouldBe true
             (s2.pids() intersect s1.pids()).shouldBeEmpty()
+
+            h.signal(w.pid, "USR1")
+            awaitTrue(what = "SIGUSR1 reload") { text(log).contains("SIGUSR1: rolling restart done, 2 workers replaced") }
+            val s2b = h.status(pid)
+            s2b.allReady(2) shouldBe true
+            (s2b.pids() intersect s2.pids()).shouldBeEmpty()
 
             h.run("scale", "3", "-p", "$pid").code shouldBe 0
             h.status(pid).allReady(3) shouldBe true
@@ -174,20 +181,25 @@ class ClusterCommandIT : FunSpec({
 
     test("a missing main class exits non-zero with the class name on stderr") {
         val pid = h.dir.resolve("e.pid")
-        val r = h.run("-w", "1", "-p", "$pid", *base, "com.example.DoesNotExist")
+        val r = h.run("-w", "1", "-p", "$pid", "--log-format", "json", *base, "com.example.DoesNotExist")
         withClue(r) {
             r.code shouldNotBe 0
             r.stderr shouldContain "com.example.DoesNotExist"
             r.stderr shouldContain "cannot start"
+            // The merged log is JSON lines, the worker's own output included.
+            r.stderr.lines().filter { it.startsWith("{") && it.contains("\"source\":\"worker 1\"") } shouldNotBe emptyList<String>()
         }
         Files.exists(pid) shouldBe false
     }
 
     test("crash-looping workers stop the cluster with a non-zero exit and the worker's failure") {
-        val r = h.run("-w", "1", "--max-restarts", "1", "--restart-window", "1m", *base, target, "crash")
+        val r = h.run("-w", "1", "--max-restarts", "1", "--restart-window", "1m", "-l", "error", *base, target, "crash")
         withClue(r) {
             r.code shouldNotBe 0
             r.stderr shouldContain "crashes as requested"
+            // --log-level error hides the watcher's and the workers' info lines.
+            r.stderr shouldNotContain "hello from worker"
+            r.stderr shouldNotContain "starting 1 worker"
         }
     }
 
