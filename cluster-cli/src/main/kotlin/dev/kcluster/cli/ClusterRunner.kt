@@ -28,6 +28,8 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("cluster-cli"))
     private val ops = Mutex()
     private val stopRequests = AtomicInteger()
+    /** The exit code of a forced stop (second signal); 0 while there is none. It wins over any other outcome. */
+    private val forcedExit = AtomicInteger()
     private val me = ProcessHandle.current().pid()
     private lateinit var watcher: ClusterWatcher
     @Volatile private var pidFile: PidFile? = null
@@ -59,7 +61,8 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
                     return fail("cannot open the control socket ${pid.socketPath}: ${e.message ?: e}")
                 }
             }
-            return supervise()
+            val code = supervise()
+            return forcedExit.get().takeIf { it != 0 } ?: code
         } finally {
             control?.close()
             pid?.release()
@@ -130,6 +133,8 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
 
     /** Kills every descendant (the workers first of all) with SIGKILL, cleans up, and halts. */
     private fun forceExit(why: String, code: Int) {
+        // Set first: killing the workers ends the graceful stop, and the main thread must not exit 0 meanwhile.
+        forcedExit.set(code)
         err.println("cluster: $why: killing the workers now")
         log.warn("{}: killing the workers now", why)
         val children = ProcessHandle.current().descendants().toList()

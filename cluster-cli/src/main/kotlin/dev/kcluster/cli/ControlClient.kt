@@ -39,7 +39,8 @@ internal object SocketControlTransport : ControlTransport {
         }
         ch.use {
             try {
-                val bytes = ByteBuffer.wrap((ControlProtocol.json.encodeToString(ControlRequest.serializer(), request) + "\n").toByteArray())
+                val requestLine = ControlProtocol.json.encodeToString(ControlRequest.serializer(), request) + "\n"
+                val bytes = ByteBuffer.wrap(requestLine.toByteArray())
                 while (bytes.hasRemaining()) ch.write(bytes)
                 val line = ControlServer.readLine(Channels.newInputStream(ch).buffered())
                     ?: throw ControlException("the watcher closed the control connection without answering (it may be stopping)")

@@ -39,7 +39,9 @@ internal class ControlServer(
     init {
         val length = path.toString().toByteArray().size
         if (length > MAX_SOCKET_PATH) {
-            throw IOException("control socket path $path is $length bytes, more than AF_UNIX allows ($MAX_SOCKET_PATH); use a shorter --pid-file path")
+            throw IOException(
+                "control socket path $path is $length bytes, more than AF_UNIX allows ($MAX_SOCKET_PATH); use a shorter --pid-file path",
+            )
         }
         Files.deleteIfExists(path)
         server = AFUNIXServerSocketChannel.open()

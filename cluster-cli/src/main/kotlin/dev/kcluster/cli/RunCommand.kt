@@ -9,6 +9,7 @@ import com.github.ajalt.clikt.parameters.arguments.argument
 import com.github.ajalt.clikt.parameters.arguments.multiple
 import com.github.ajalt.clikt.parameters.options.convert
 import com.github.ajalt.clikt.parameters.options.default
+import com.github.ajalt.clikt.parameters.options.OptionCallTransformContext
 import com.github.ajalt.clikt.parameters.options.multiple
 import com.github.ajalt.clikt.parameters.options.option
 import com.github.ajalt.clikt.parameters.types.choice
@@ -51,45 +52,55 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { ClusterRun
     """.trimIndent()
 
     private val workers by option("-w", "--workers", metavar = "N", help = "number of worker JVMs (default: available processors)")
-        .int().restrictTo(min = 1, max = MAX_WORKERS).default(Runtime.getRuntime().availableProcessors(), defaultForHelp = "available processors")
+        .int().restrictTo(min = 1, max = MAX_WORKERS)
+        .default(Runtime.getRuntime().availableProcessors(), defaultForHelp = "available processors")
 
-    private val classpath by option("-cp", "--classpath", metavar = "PATH", help = "worker classpath entries, separated by '${File.pathSeparator}' (repeatable)")
-        .convert { value ->
-            value.split(File.pathSeparator).filter { it.isNotEmpty() }.onEach { entry ->
-                val checked = if (entry.endsWith("*")) Path.of(entry).parent ?: Path.of(".") else Path.of(entry)
-                if (!Files.exists(checked)) fail("'$entry' does not exist")
-            }
-        }.multiple()
+    private val classpath by option(
+        "-cp", "--classpath", metavar = "PATH", help = "worker classpath entries, separated by '${File.pathSeparator}' (repeatable)",
+    ).convert { value ->
+        value.split(File.pathSeparator).filter { it.isNotEmpty() }.onEach { entry ->
+            val checked = if (entry.endsWith("*")) Path.of(entry).parent ?: Path.of(".") else Path.of(entry)
+            if (!Files.exists(checked)) fail("'$entry' does not exist")
+        }
+    }.multiple()
 
-    private val jvmOptions by option("--jvm-opt", metavar = "OPT", help = "a JVM option for every worker, e.g. --jvm-opt=-Xmx256m (repeatable)").multiple()
+    private val jvmOptions by option(
+        "--jvm-opt", metavar = "OPT", help = "a JVM option for every worker, e.g. --jvm-opt=-Xmx256m (repeatable)",
+    ).multiple()
 
-    private val pidFile by option("-p", "--pid-file", metavar = "F", help = "write the watcher's pid here; enables the control socket F.sock")
-        .path(canBeDir = false)
-        .convert { p -> p.also { if (it.toAbsolutePath().parent?.let(Files::isDirectory) == false) fail("directory ${it.toAbsolutePath().parent} does not exist") } }
+    private val pidFile by option(
+        "-p", "--pid-file", metavar = "F", help = "write the watcher's pid here; enables the control socket F.sock",
+    ).path(canBeDir = false).convert { checkParent(it); it }
 
-    private val logLevel by option("-l", "--log-level", metavar = "LEVEL", help = "trace, debug, info, warn, error or off; workers inherit it")
-        .choice("trace", "debug", "info", "warn", "error", "off", ignoreCase = true).default("info")
+    private val logLevel by option(
+        "-l", "--log-level", metavar = "LEVEL", help = "trace, debug, info, warn, error or off; workers inherit it",
+    ).choice("trace", "debug", "info", "warn", "error", "off", ignoreCase = true).default("info")
 
     private val logFormat by option("--log-format", help = "text lines or JSON lines").choice("text", "json").default("text")
 
-    private val logFile by option("-f", "--log-file", metavar = "F", help = "append the merged log here instead of stderr; SIGUSR2 reopens it")
-        .path(canBeDir = false)
-        .convert { p -> p.also { if (it.toAbsolutePath().parent?.let(Files::isDirectory) == false) fail("directory ${it.toAbsolutePath().parent} does not exist") } }
+    private val logFile by option(
+        "-f", "--log-file", metavar = "F", help = "append the merged log here instead of stderr; SIGUSR2 reopens it",
+    ).path(canBeDir = false).convert { checkParent(it); it }
 
     private val stopTimeout by option("--stop-timeout", help = "graceful stop time per worker before SIGTERM (default 10s)").duration()
     private val readyTimeout by option("--ready-timeout", help = "time for a worker to become READY (default 60s)").duration()
-    private val heartbeatTimeout by option("--heartbeat-timeout", help = "heartbeat silence before a worker is killed (default 15s)").duration()
-    private val maxRestarts by option("--max-restarts", metavar = "N", help = "crashes tolerated within --restart-window (default 5)").int().restrictTo(min = 0)
+    private val heartbeatTimeout by option("--heartbeat-timeout", help = "heartbeat silence before a worker is killed (default 15s)")
+        .duration()
+    private val maxRestarts by option("--max-restarts", metavar = "N", help = "crashes tolerated within --restart-window (default 5)")
+        .int().restrictTo(min = 0)
     private val restartWindow by option("--restart-window", help = "window for --max-restarts (default 60s)").duration()
 
     private val watch by option("--watch", metavar = "PATH", help = "rolling restart when files under PATH change (repeatable)")
         .path(mustExist = true).multiple()
 
-    private val socketMode by option("--socket-mode", help = "shared: the watcher binds and shares each listener; reuseport: each worker binds with SO_REUSEPORT")
-        .choice("shared" to SocketMode.SHARED, "reuseport" to SocketMode.REUSE_PORT).default(SocketMode.SHARED, defaultForHelp = "shared")
+    private val socketMode by option(
+        "--socket-mode", help = "shared: the watcher binds and shares each listener; reuseport: each worker binds with SO_REUSEPORT",
+    ).choice("shared" to SocketMode.SHARED, "reuseport" to SocketMode.REUSE_PORT).default(SocketMode.SHARED, defaultForHelp = "shared")
 
-    private val readyPolicy by option("--ready-when", help = "listen: when the program takes its first listening socket; explicit: only Cluster.ready(); start: when main starts")
-        .choice("listen" to ReadyPolicy.LISTEN, "explicit" to ReadyPolicy.EXPLICIT, "start" to ReadyPolicy.START)
+    private val readyPolicy by option(
+        "--ready-when",
+        help = "listen: when the program takes its first listening socket; explicit: only Cluster.ready(); start: when main starts",
+    ).choice("listen" to ReadyPolicy.LISTEN, "explicit" to ReadyPolicy.EXPLICIT, "start" to ReadyPolicy.START)
         .default(ReadyPolicy.LISTEN, defaultForHelp = "listen")
 
     private val target by argument("TARGET", help = "a jar, or a main class on --classpath")
@@ -115,12 +126,20 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { ClusterRun
     private companion object {
         const val MAX_WORKERS = 1024
 
+        /** Fails the option (a usage error) when [path]'s directory does not exist. */
+        fun OptionCallTransformContext.checkParent(path: Path) {
+            val dir = path.toAbsolutePath().parent
+            if (dir != null && !Files.isDirectory(dir)) fail("directory $dir does not exist")
+        }
+
         /** Says `--stop-timeout` where [dev.kcluster.WatcherConfig] says `stopTimeout`. */
         fun optionNames(message: String): String = listOf(
             "heartbeatTimeout" to "--heartbeat-timeout", "heartbeatInterval" to "the heartbeat interval",
             "stopTimeout" to "--stop-timeout", "readyTimeout" to "--ready-timeout",
             "restartWindow" to "--restart-window", "maxRestarts" to "--max-restarts",
         ).fold(message) { m, (from, to) -> m.replace(from, to) }
-            .replace(Regex("PT[0-9.HMS]+")) { m -> runCatching { Durations.format(java.time.Duration.parse(m.value)) }.getOrDefault(m.value) }
+            .replace(Regex("PT[0-9.HMS]+")) { m ->
+                runCatching { Durations.format(java.time.Duration.parse(m.value)) }.getOrDefault(m.value)
+            }
     }
 }

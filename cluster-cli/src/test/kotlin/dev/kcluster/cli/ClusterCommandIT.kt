@@ -125,7 +125,9 @@ class ClusterCommandIT : FunSpec({
         pb.environment()["KCLUSTER_JAVA_OPTS"] = "-Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
         val launched = CliHarness.Running(pb.start()).also { h.track(it.process) }
         withClue({ launched.toString() }) {
-            awaitTrue(what = "relaunched cluster ready") { launched.stderr.contains("cluster ready: 1 worker") || !launched.process.isAlive }
+            awaitTrue(what = "relaunched cluster ready") {
+                launched.stderr.contains("cluster ready: 1 worker") || !launched.process.isAlive
+            }
             launched.stderr shouldContain "replacing stale pid file"
             Files.readString(pid).trim() shouldBe "${launched.pid}"
             val before = h.status(pid)

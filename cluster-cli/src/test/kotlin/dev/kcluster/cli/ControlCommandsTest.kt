@@ -61,7 +61,7 @@ class ControlCommandsTest : FunSpec({
     }
 
     test("scale sends the new size and rejects sizes below 1") {
-        val fake = Fake { req -> ControlResponse(ok = true, status = status.copy(workers = status.workers.take(req.workers!!.coerceAtMost(2)))) }
+        val fake = Fake { req -> ControlResponse(ok = true, status = status.copy(workers = status.workers.take(req.workers!!))) }
         ControlCli(fake).test("scale 2 -p c.pid").statusCode shouldBe 0
         fake.calls.single().second shouldBe ControlRequest("scale", 2)
         val bad = ControlCli(fake).test("scale 0 -p c.pid")
@@ -72,7 +72,8 @@ class ControlCommandsTest : FunSpec({
     }
 
     test("a refused request exits 1 with the watcher's reason") {
-        val r = ControlCli(Fake { ControlResponse(ok = false, error = "cannot scale a watcher that is not running") }).test("scale 3 -p c.pid")
+        val refusing = Fake { ControlResponse(ok = false, error = "cannot scale a watcher that is not running") }
+        val r = ControlCli(refusing).test("scale 3 -p c.pid")
         r.statusCode shouldBe 1
         r.stderr shouldContain "cannot scale a watcher that is not running"
     }
@@ -105,7 +106,8 @@ class ControlCommandsTest : FunSpec({
     test("help describes each control command") {
         val r = ControlCli(Fake { error("not called") }).test("--help")
         listOf("status", "reload", "stop", "scale").forEach { r.output shouldContain it }
-        ControlCli(Fake { error("not called") }).test("reload --help").output.replace(Regex("\\s+"), " ") shouldContain "3 when a replacement failed"
+        val reloadHelp = ControlCli(Fake { error("not called") }).test("reload --help").output
+        reloadHelp.replace(Regex("\\s+"), " ") shouldContain "3 when a replacement failed"
         ControlCli(Fake { error("not called") }).test("status --help").output shouldContain "--json"
         ControlCli(Fake { error("not called") }).test("status --help").output shouldContain "Usage: cluster status"
     }

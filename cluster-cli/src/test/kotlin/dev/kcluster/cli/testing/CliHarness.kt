@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit
  * up after them: every watcher, its descendants, and every worker pid seen in a status.
  */
 internal class CliHarness {
-    val jar: Path = Paths.get(System.getProperty("kcluster.cli.jar") ?: error("system property kcluster.cli.jar is not set (run through Maven)"))
+    val jar: Path = Paths.get(
+        System.getProperty("kcluster.cli.jar") ?: error("system property kcluster.cli.jar is not set (run the e2e tests through Maven)"),
+    )
     val testClasses: String = System.getProperty("kcluster.cli.testClasses") ?: error("system property kcluster.cli.testClasses is not set")
     val dir: Path = Files.createTempDirectory("kcl-e2e")
     private val java = Paths.get(System.getProperty("java.home"), "bin", "java").toString()
@@ -60,7 +62,9 @@ internal class CliHarness {
     fun status(pidFile: Path): ClusterStatus {
         val r = run("status", "-p", pidFile.toString(), "--json")
         check(r.code == 0) { "status failed: $r" }
-        return ControlProtocol.json.decodeFromString(ClusterStatus.serializer(), r.stdout).also { s -> workerPids += s.workers.map { it.pid } }
+        val status = ControlProtocol.json.decodeFromString(ClusterStatus.serializer(), r.stdout)
+        workerPids += status.workers.map { it.pid }
+        return status
     }
 
     /** `kill -NAME pid`; a negative [pid] signals that process group. */
@@ -96,7 +100,9 @@ internal class CliHarness {
 
         /** Waits for the process to exit; its exit code. */
         fun awaitExit(timeoutSeconds: Long = 60): Int {
-            check(process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) { "watcher $pid still running after $timeoutSeconds s; stderr:\n$stderr" }
+            check(process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                "watcher $pid still running after $timeoutSeconds s; stderr:\n$stderr"
+            }
             err.thread.join(5_000)
             return process.exitValue()
         }
