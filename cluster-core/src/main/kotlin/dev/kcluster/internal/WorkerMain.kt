@@ -53,6 +53,9 @@ internal object WorkerMain {
         conn.start()
         // A program that calls System.exit itself still gets its last messages and logs out.
         Runtime.getRuntime().addShutdownHook(Thread({ runCatching { conn.flush() } }, "kcluster-flush-on-exit"))
+        // Ctrl-C in a terminal signals the whole foreground process group: the watcher turns it into
+        // a graceful STOP, so a worker must not die of it first (SIGTERM still ends a worker).
+        runCatching { sun.misc.Signal.handle(sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN) }
 
         val main = try {
             resolveMain(args[0])

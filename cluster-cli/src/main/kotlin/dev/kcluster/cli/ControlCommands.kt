@@ -1,0 +1,115 @@
+package dev.kcluster.cli
+
+import com.github.ajalt.clikt.core.CliktCommand
+import com.github.ajalt.clikt.core.Context
+import com.github.ajalt.clikt.core.NoOpCliktCommand
+import com.github.ajalt.clikt.core.ProgramResult
+import com.github.ajalt.clikt.core.subcommands
+import com.github.ajalt.clikt.parameters.arguments.argument
+import com.github.ajalt.clikt.parameters.options.default
+import com.github.ajalt.clikt.parameters.options.flag
+import com.github.ajalt.clikt.parameters.options.option
+import com.github.ajalt.clikt.parameters.options.required
+import com.github.ajalt.clikt.parameters.types.int
+import com.github.ajalt.clikt.parameters.types.path
+import com.github.ajalt.clikt.parameters.types.restrictTo
+import java.time.Duration
+import java.util.concurrent.TimeUnit
+
+/** `cluster status|reload|stop|scale`: the commands that talk to a running watcher. */
+internal class ControlCli(transport: ControlTransport = SocketControlTransport) : NoOpCliktCommand(name = "cluster") {
+    init {
+        subcommands(StatusCommand(transport), ReloadCommand(transport), StopCommand(transport), ScaleCommand(transport))
+    }
+
+    override fun help(context: Context): String = "Controls a running cluster through the control socket beside its pid file."
+
+    companion object {
+        val names = setOf("status", "reload", "stop", "scale")
+    }
+}
+
+/** Shared by the control commands: `-p/--pid-file`, the request, and errors as exit code 1 on stderr. */
+internal abstract class ControlCommand(name: String, private val transport: ControlTransport) : CliktCommand(name = name) {
+    protected val pidFile by option("-p", "--pid-file", metavar = "F", help = "the running cluster's pid file").path().required()
+
+    protected fun call(request: ControlRequest): ControlResponse = try {
+        transport.call(pidFile, request)
+    } catch (e: ControlException) {
+        failWith(e.message ?: e.toString(), EXIT_FAILURE)
+    }
+
+    protected fun failWith(message: String, code: Int): Nothing {
+        echo("cluster $commandName: $message", err = true)
+        throw ProgramResult(code)
+    }
+
+    companion object {
+        const val EXIT_FAILURE = 1
+        const val EXIT_ROLLED_BACK = 3
+    }
+}
+
+internal class StatusCommand(transport: ControlTransport) : ControlCommand("status", transport) {
+    override fun help(context: Context): String =
+        "Shows the workers: id, pid, state, uptime, restarts and resident memory (RSS)."
+
+    private val json by option("--json", help = "print one JSON object for scripts").flag()
+
+    override fun run() {
+        val r = call(ControlRequest("status"))
+        val status = r.status ?: failWith(r.error ?: "the watcher sent no status", EXIT_FAILURE)
+        if (json) {
+            echo(ControlProtocol.json.encodeToString(ClusterStatus.serializer(), status))
+        } else {
+            echo(StatusTable.render(status), trailingNewline = false)
+        }
+    }
+}
+
+internal class ReloadCommand(transport: ControlTransport) : ControlCommand("reload", transport) {
+    override fun help(context: Context): String =
+        "Rolling restart: replaces the workers one at a time, each after its replacement is READY. " +
+            "Exit code 0 when all were replaced, 3 when a replacement failed and the old workers were kept."
+
+    override fun run() {
+        val r = call(ControlRequest("reload"))
+        when {
+            r.ok -> echo("reloaded: ${r.replaced ?: 0} workers replaced")
+            r.rolledBack == true -> failWith("rolled back after ${r.replaced ?: 0} replaced: ${r.error}", EXIT_ROLLED_BACK)
+            else -> failWith(r.error ?: "reload failed", EXIT_FAILURE)
+        }
+    }
+}
+
+internal class StopCommand(transport: ControlTransport) : ControlCommand("stop", transport) {
+    override fun help(context: Context): String =
+        "Stops the cluster gracefully and waits until the watcher has exited."
+
+    private val timeout by option("--timeout", help = "how long to wait for the watcher to exit (default 2m)").duration()
+        .default(Duration.ofMinutes(2), defaultForHelp = "2m")
+
+    override fun run() {
+        val r = call(ControlRequest("stop"))
+        if (!r.ok) failWith(r.error ?: "stop failed", EXIT_FAILURE)
+        val pid = r.watcherPid ?: return
+        val handle = ProcessHandle.of(pid).orElse(null) ?: return
+        try {
+            handle.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        } catch (e: java.util.concurrent.TimeoutException) {
+            failWith("the watcher (pid $pid) is still stopping after ${Durations.format(timeout)}", EXIT_FAILURE)
+        }
+    }
+}
+
+internal class ScaleCommand(transport: ControlTransport) : ControlCommand("scale", transport) {
+    override fun help(context: Context): String = "Grows or shrinks the cluster to N workers and waits until they are READY."
+
+    private val workers by argument("N", help = "the new number of workers (at least 1)").int().restrictTo(min = 1)
+
+    override fun run() {
+        val r = call(ControlRequest("scale", workers))
+        if (!r.ok) failWith(r.error ?: "scale failed", EXIT_FAILURE)
+        echo("scaled to ${r.status?.workers?.size ?: workers} workers")
+    }
+}

@@ -1,0 +1,44 @@
+package dev.kcluster.cli
+
+import java.nio.file.Files
+import java.nio.file.Paths
+import java.time.Duration
+
+/** Renders a [ClusterStatus] as the `cluster status` table; reads resident memory from /proc. */
+internal object StatusTable {
+    private val headers = listOf("ID", "PID", "STATE", "UPTIME", "RESTARTS", "RSS")
+
+    fun render(status: ClusterStatus): String = buildString {
+        val n = status.workers.size
+        append("cluster pid ${status.watcherPid}, target ${status.target}, $n worker${if (n == 1) "" else "s"}\n")
+        val rows = status.workers.map { w ->
+            listOf(
+                w.id.toString(),
+                w.pid.toString(),
+                w.state,
+                Durations.format(Duration.ofMillis(w.uptimeMillis)),
+                w.restarts.toString(),
+                w.rssBytes?.let(::bytes) ?: "-",
+            )
+        }
+        val widths = headers.indices.map { i -> (rows.map { it[i].length } + headers[i].length).max() }
+        for (row in listOf(headers) + rows) {
+            append(row.mapIndexed { i, cell -> if (i == row.lastIndex) cell else cell.padEnd(widths[i]) }.joinToString("  ").trimEnd())
+            append('\n')
+        }
+    }
+
+    /** `512 KiB`, `83.4 MiB`, `1.2 GiB`. */
+    fun bytes(n: Long): String = when {
+        n < 1024 * 1024 -> "${n / 1024} KiB"
+        n < 1024L * 1024 * 1024 -> "%.1f MiB".format(java.util.Locale.ROOT, n / (1024.0 * 1024))
+        else -> "%.1f GiB".format(java.util.Locale.ROOT, n / (1024.0 * 1024 * 1024))
+    }
+
+    /** The resident set size of [pid] from `/proc/<pid>/status` (VmRSS), or null when unavailable. */
+    fun rssBytes(pid: Long): Long? = runCatching {
+        Files.readAllLines(Paths.get("/proc/$pid/status"))
+            .firstOrNull { it.startsWith("VmRSS:") }
+            ?.removePrefix("VmRSS:")?.trim()?.removeSuffix("kB")?.trim()?.toLong()?.times(1024)
+    }.getOrNull()
+}

@@ -1,0 +1,38 @@
+package dev.kcluster.cli.testing
+
+import dev.kcluster.Cluster
+import org.slf4j.LoggerFactory
+import java.nio.ByteBuffer
+import java.util.concurrent.locks.LockSupport
+
+/**
+ * The e2e tests' worker program. It takes a shared listener on 127.0.0.1:0 (which makes it READY),
+ * answers each connection with "worker <id>\n", and stops when the watcher says so. Arguments:
+ * - `stubborn`: never finishes stopping (for forced stops);
+ * - `fail-above N`: a worker whose id is above N fails before READY (for reload rollbacks);
+ * - `crash`: crashes right after READY (for crash loops).
+ */
+object TestServer {
+    @JvmStatic
+    fun main(args: Array<String>) {
+        val log = LoggerFactory.getLogger(TestServer::class.java)
+        val id = Cluster.workerId ?: 0
+        val failAbove = args.indexOf("fail-above").takeIf { it >= 0 }?.let { args[it + 1].toInt() }
+        if (failAbove != null && id > failAbove) throw IllegalStateException("worker $id refuses to start (fail-above $failAbove)")
+        val server = Cluster.serverSocketFactory().listen("127.0.0.1:0")
+        log.info("hello from worker {} args={}", id, args.toList())
+        if ("crash" in args) throw IllegalStateException("worker $id crashes as requested")
+        Thread({
+            while (true) {
+                val c = runCatching { server.accept() }.getOrNull() ?: break
+                c.use { it.write(ByteBuffer.wrap("worker $id\n".toByteArray())) }
+            }
+        }, "accept").apply { isDaemon = true; start() }
+        Cluster.awaitTerminationBlocking()
+        log.info("worker {} stopping", id)
+        if ("stubborn" in args) {
+            log.info("worker {} refuses to stop", id)
+            while (true) LockSupport.park()
+        }
+    }
+}
