@@ -15,8 +15,9 @@ import kotlin.coroutines.CoroutineContext
 
 /**
  * What the `worker { }` block runs with, in every worker process (and once, in-process, standalone).
- * It is a [CoroutineScope]: when the block returns, the server sockets it took are closed (ending blocked
- * `accept` calls) and the coroutines it launched are cancelled. Use `Dispatchers.IO` for blocking calls.
+ * It is a [CoroutineScope]: a coroutine launched in it that fails makes the worker fail (it is respawned);
+ * when the block returns, the coroutines it launched are cancelled, then the server sockets it took are
+ * closed (ending blocked `accept` calls). Wrap blocking calls in `runInterruptible { }` so they cancel.
  * When the block returns, the worker has finished: it exits, and the watcher does not replace it.
  */
 @ClusterDsl

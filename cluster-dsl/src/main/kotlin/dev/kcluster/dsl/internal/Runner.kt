@@ -8,7 +8,10 @@ import dev.kcluster.WorkerMessage
 import dev.kcluster.dsl.ClusterSpec
 import dev.kcluster.dsl.WatcherScope
 import dev.kcluster.dsl.WorkerScope
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.CoroutineExceptionHandler
+import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
@@ -16,7 +19,6 @@ import kotlinx.coroutines.NonCancellable
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.async
 import kotlinx.coroutines.cancel
-import kotlinx.coroutines.cancelChildren
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.flow.transformWhile
@@ -79,13 +81,29 @@ internal object Runner {
         }
     }
 
-    private suspend fun runWorkerBlock(spec: ClusterSpec, backend: WorkerBackend) = coroutineScope {
-        val scope = WorkerScope(backend, spec.args, coroutineContext)
+    /**
+     * Runs the worker block. Coroutines it launches live under their own supervisor: one failing while the
+     * block runs fails the block (the worker crashes with that exception); once the block has returned they
+     * are cancelled first, then the server sockets are closed (ending blocked accepts), and what they throw
+     * after that is ignored.
+     */
+    private suspend fun runWorkerBlock(spec: ClusterSpec, backend: WorkerBackend) {
+        val children = SupervisorJob()
+        val failed = CompletableDeferred<Throwable>()
+        val handler = CoroutineExceptionHandler { _, e -> if (!failed.complete(e)) log.debug("worker coroutine failed after the block ended", e) }
+        val scope = WorkerScope(backend, spec.args, currentCoroutineContext() + children + handler)
         try {
-            spec.workerBlock!!.invoke(scope)
+            coroutineScope {
+                val body = launch { spec.workerBlock!!.invoke(scope) }
+                val watchdog = launch { throw failed.await() }
+                body.join()
+                watchdog.cancel()
+            }
         } finally {
+            failed.complete(CancellationException("worker block ended"))
+            children.cancel()
             scope.closeSockets()
-            coroutineContext.job.cancelChildren()
+            withContext(NonCancellable) { withTimeoutOrNull(DRAIN_MILLIS) { children.join() } }
         }
     }
 
