@@ -13,6 +13,8 @@ import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
 import java.net.Socket
 import java.util.concurrent.ConcurrentLinkedQueue
+import kotlin.time.Duration.Companion.seconds
+import io.kotest.matchers.string.shouldContain
 
 /** The DSL's watcher side in this JVM; the workers are real JVMs running [DslTestApp]. */
 class DslClusterTest : FunSpec({
@@ -101,5 +103,23 @@ class DslClusterTest : FunSpec({
         code shouldBe 0
         List(2) { hellos.receive() } shouldHaveSize 2
         exits.toList() shouldBe listOf(true, true)
+    }
+
+    test("a failing coroutine launched in worker { } crashes the worker; a crash loop stops the cluster with exit code 1") {
+        val exits = ConcurrentLinkedQueue<dev.kcluster.ExitReason>()
+        val code = withContext(Dispatchers.IO) {
+            Runner.run(listOf("workers", "1", "fail-child"), caller = null, installSignals = false, standaloneEnv = null) {
+                DslTestApp.configure(this)
+                mainClass(DslTestApp::class.java.name)
+                restart { maxCrashes(1, 60.seconds) }
+                onWorkerExit { _, reason -> exits += reason }
+            }
+        }
+        code shouldBe 1
+        exits.size shouldBe 2
+        exits.forEach { r ->
+            r.expected shouldBe false
+            (r.detail ?: "") shouldContain "child boom in worker"
+        }
     }
 })

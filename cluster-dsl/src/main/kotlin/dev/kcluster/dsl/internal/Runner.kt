@@ -74,9 +74,10 @@ internal object Runner {
         val terminated = async(start = CoroutineStart.UNDISPATCHED) { Cluster.awaitTermination() }
         try {
             runWorkerBlock(spec, ClusterBackend)
-        } finally {
-            // The block is done: a worker that was not asked to stop has finished, so it is not replaced.
+            // The block returned: a worker that was not asked to stop has finished, so it is not replaced.
+            // (An exception instead propagates out of main: the worker crashed and is respawned.)
             if (!terminated.isCompleted) Cluster.stop()
+        } finally {
             terminated.cancel()
         }
     }

@@ -14,7 +14,8 @@ data class Hello(val id: Int, val pid: Long, val standalone: Boolean)
 
 /**
  * A `cluster { }` program for tests, run both as a real `main` (in a spawned JVM) and in-process
- * through [configure]. Args: `workers N`; `finish` makes the worker block return right after hello.
+ * through [configure]. Args: `workers N`; `finish` makes the worker block return right after hello;
+ * `fail-child` makes a launched coroutine throw.
  * Watcher-side handlers print `HELLO id pid standalone`, `ECHO text`, `STARTED pid,pid`, `EXIT id expected`.
  */
 object DslTestApp {
@@ -41,6 +42,7 @@ object DslTestApp {
             }
             launch { incoming.collect { m -> send("echo:${m.asString()} from $workerId") } }
             send(Hello(workerId, ProcessHandle.current().pid(), isStandalone))
+            if ("fail-child" in args) launch { error("child boom in worker $workerId") }
             if ("finish" in args) return@worker
             awaitTermination()
             log.info("worker {} stopping", workerId)
