@@ -84,15 +84,17 @@ public object JavaCluster {
         return m
     }
 
-    /** Completes when this program should stop (see [Cluster.awaitTermination]). */
+    /** Completes when this program should stop (see [Cluster.awaitTermination]); the same future on every call. */
     @JvmStatic
-    public fun termination(): CompletableFuture<Void> {
-        val f = CompletableFuture<Void>()
-        Thread({
-            runCatching { Cluster.awaitTerminationBlocking() }
-            f.complete(null)
-        }, "kcluster-java-termination").apply { isDaemon = true; start() }
-        return f
+    public fun termination(): CompletableFuture<Void?> = terminationFuture
+
+    private val terminationFuture: CompletableFuture<Void?> by lazy {
+        CompletableFuture<Void?>().also { f ->
+            Thread({
+                runCatching { Cluster.awaitTerminationBlocking() }
+                f.complete(null)
+            }, "kcluster-java-termination").apply { isDaemon = true; start() }
+        }
     }
 
     @Synchronized
