@@ -6,6 +6,7 @@ import dev.kcluster.ExitReason
 import dev.kcluster.MessageCodec
 import dev.kcluster.WatcherConfig
 import dev.kcluster.WorkerMessage
+import kotlinx.serialization.ExperimentalSerializationApi
 import kotlinx.serialization.KSerializer
 import kotlinx.serialization.serializer
 
@@ -86,6 +87,7 @@ public class ClusterSpec internal constructor(
         onMessage(serializer<T>(), handler)
 
     /** Handles every message of [serializer]'s type from any worker, in arrival order. */
+    @OptIn(ExperimentalSerializationApi::class)
     public fun <T> onMessage(serializer: KSerializer<T>, handler: suspend WatcherScope.(ReceivedMessage<T>) -> Unit) {
         configuring("onMessage")
         add(serializer.descriptor.serialName, { it.message.decode(serializer) }, handler)
