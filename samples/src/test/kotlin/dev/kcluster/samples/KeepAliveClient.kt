@@ -16,7 +16,12 @@ import java.util.concurrent.atomic.AtomicLong
  * does not get a complete 200 response (reset, EOF, refused connect, timeout) counts as failed.
  * It honours `Connection: close` by reconnecting for the next request.
  */
-class KeepAliveClient(private val serverPort: Int, private val clients: Int, private val pauseMillis: Long = 0) {
+class KeepAliveClient(
+    private val serverPort: Int,
+    private val clients: Int,
+    private val pauseMillis: Long = 0,
+    private val expectedBody: String = "Hello, World!",
+) {
     val ok = AtomicLong()
     val failed = AtomicLong()
     val reconnects = AtomicInteger()
@@ -51,7 +56,7 @@ class KeepAliveClient(private val serverPort: Int, private val clients: Int, pri
                 }
                 socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".toByteArray())
                 val r = readResponse(input!!)
-                check(r.status == 200 && r.body == "Hello, World!") { "unexpected response ${r.status} '${r.body}'" }
+                check(r.status == 200 && r.body == expectedBody) { "unexpected response ${r.status} '${r.body}'" }
                 ok.incrementAndGet()
                 val id = r.headers["x-worker-id"] ?: "?"
                 byWorker.computeIfAbsent(id) { AtomicLong() }.incrementAndGet()
