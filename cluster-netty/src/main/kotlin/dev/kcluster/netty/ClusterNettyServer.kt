@@ -29,6 +29,9 @@ public class ClusterNettyServer internal constructor(
     /** The bound port (the real one when the address asked for port 0). */
     public val port: Int get() = localAddress.port
 
+    /** True once [drain] has begun. */
+    public val isDraining: Boolean get() = drainer.draining
+
     /** How many connections are open now. */
     public val connectionCount: Int get() = drainer.connections.size
 
