@@ -3,9 +3,9 @@
 # reuseport sockets), at 64 and 1000 connections; then failed requests during two rolling restarts
 # under load, and requests lost when one worker is SIGKILLed under load. Loopback only.
 #
-#   bench/http.sh                 # 10 s per run (about 2.5 minutes in all)
+#   bench/http.sh                 # 10 s per run (about 3 minutes in all)
 #   DURATION=5 bench/http.sh      # shorter runs
-#   WORKERS=4 THREADS=4 bench/http.sh
+#   WORKERS=4 THREADS=4 bench/http.sh   # THREADS: wrk threads; SERVER_THREADS=1: one event loop per process
 #
 # Needs: java 17+, wrk (installed with apt-get when missing and running as root), the samples jar
 # (built with Maven when missing). Uses bin/cluster when it exists; otherwise the fallback
@@ -19,6 +19,7 @@ duration="${DURATION:-10}"
 workers="${WORKERS:-2}"
 threads="${THREADS:-2}"
 port="${PORT:-18080}"
+server_args=(--port "$port" ${SERVER_THREADS:+--threads "$SERVER_THREADS"})   # SERVER_THREADS: event loops per process
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 opens="--add-opens java.base/sun.nio.ch=ALL-UNNAMED"
 tmp="$(mktemp -d)"
@@ -49,13 +50,13 @@ fi
 start_server() {
   local mode="$1"
   if [ "$mode" = standalone ]; then
-    "$java" $opens -cp "$jar" dev.kcluster.samples.HelloHttp --port "$port" >"$tmp/server.log" 2>&1 &
+    "$java" $opens -cp "$jar" dev.kcluster.samples.HelloHttp "${server_args[@]}" >"$tmp/server.log" 2>&1 &
   elif [ -x "$root/bin/cluster" ]; then
     "$root/bin/cluster" --workers "$workers" --socket-mode "$mode" -p "$tmp/pid" --classpath "$jar" \
-      dev.kcluster.samples.HelloHttp --port "$port" >"$tmp/server.log" 2>&1 &
+      dev.kcluster.samples.HelloHttp "${server_args[@]}" >"$tmp/server.log" 2>&1 &
   else
     "$java" $opens -cp "$jar" dev.kcluster.samples.MiniCluster --workers "$workers" --socket-mode "$mode" \
-      --pid-file "$tmp/pid" dev.kcluster.samples.HelloHttp --port "$port" >"$tmp/server.log" 2>&1 &
+      --pid-file "$tmp/pid" dev.kcluster.samples.HelloHttp "${server_args[@]}" >"$tmp/server.log" 2>&1 &
   fi
   server_pid=$!
   pids+=("$server_pid")
@@ -63,7 +64,8 @@ start_server() {
     if [ "$mode" != standalone ]; then
       # every worker up: count distinct X-Worker-Id values
       local ids
-      ids=$(for _ in $(seq 1 40); do curl -s -D - -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null | tr -d '\r' | awk -F': ' 'tolower($1)=="x-worker-id"{print $2}'; done | sort -u | wc -l)
+      ids=$(for _ in $(seq 1 40); do curl -s -D - -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null || true; done |
+        tr -d '\r' | awk -F': ' 'tolower($1)=="x-worker-id"{print $2}' | sort -u | wc -l)
       [ "$ids" -ge "$workers" ] && return 0
     elif curl -s -o /dev/null "http://127.0.0.1:$port/"; then
       return 0
@@ -99,9 +101,15 @@ worker_pids() {
   # bin/cluster exec's the JVM, so the watcher is $server_pid either way; workers are its children.
   pgrep -P "$server_pid" -f WorkerMain || true
 }
-# await_workers N: until the watcher has exactly N workers (a restart in progress has N+1), 60 s at most.
-await_workers() {
-  for _ in $(seq 1 300); do [ "$(worker_pids | wc -l)" -eq "$1" ] && return 0; sleep 0.2; done
+# await_replaced "PIDS": until none of these worker pids is alive (a rolling restart replaced them), 90 s at most.
+await_replaced() {
+  for _ in $(seq 1 450); do
+    local alive=0
+    for p in $1; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.2
+  done
+  echo "  (a rolling restart did not finish within 90 s)"
 }
 
 echo "kcluster HelloHttp bench: $(nproc) cores, ${duration}s per run, wrk -t$threads, $workers workers, $( [ -x "$root/bin/cluster" ] && echo bin/cluster || echo MiniCluster fallback)"
@@ -119,21 +127,22 @@ for mode in standalone shared reuseport; do
 done
 
 echo
-echo "under load (wrk -c64, $((duration * 2)) s):"
+load=$((duration * 3)); [ "$load" -lt 30 ] && load=30
+echo "under load (wrk -c64, $load s):"
 for mode in shared reuseport; do
   start_server "$mode"
-  run_wrk 64 $((duration * 2)) "$tmp/wrk" &
+  run_wrk 64 "$load" "$tmp/wrk" &
   wrk_pid=$!
-  sleep $((duration / 4 + 1))
-  watcher="$server_pid"
+  sleep 2
   before="$(worker_pids | sort | tr '\n' ' ')"
-  kill -HUP "$watcher"                       # = bin/cluster reload
-  sleep $((duration / 2 + 1))
-  kill -HUP "$watcher"
-  wait "$wrk_pid" || true
-  await_workers "$workers"
+  kill -HUP "$server_pid"                     # = bin/cluster reload
+  await_replaced "$before"
+  mid="$(worker_pids | sort | tr '\n' ' ')"
+  kill -HUP "$server_pid"
+  await_replaced "$mid"
   after="$(worker_pids | sort | tr '\n' ' ')"
-  printf '  %-40s %8s failed of %s requests (workers before: %s; after: %s)\n' "2 rolling restarts ($mode)" "$(errors "$tmp/wrk")" "$(total "$tmp/wrk")" "$before" "$after"
+  wait "$wrk_pid" || true
+  printf '  %-40s %8s failed of %s requests (workers %s-> %s-> %s)\n' "2 rolling restarts ($mode)" "$(errors "$tmp/wrk")" "$(total "$tmp/wrk")" "$before" "$mid" "$after"
   stop_server
 done
 

@@ -2,6 +2,7 @@ package dev.kcluster.samples
 
 import dev.kcluster.Cluster
 import dev.kcluster.netty.ClusterNetty
+import dev.kcluster.netty.ServeOptions
 import io.netty.buffer.Unpooled
 import io.netty.channel.ChannelHandlerContext
 import io.netty.channel.ChannelFutureListener
@@ -20,19 +21,22 @@ import org.slf4j.LoggerFactory
 
 /**
  * Netty HTTP/1.1 "Hello, World!" on the cluster's listening socket, with an `X-Worker-Id` header.
- * `--port N` (default 8080), bound to 127.0.0.1. Runs standalone too (`X-Worker-Id: standalone`).
+ * `--port N` (default 8080), bound to 127.0.0.1; `--threads N` event-loop threads (default: Netty's,
+ * 2 × cores). Runs standalone too (`X-Worker-Id: standalone`).
  */
 public object HelloHttp {
-    /** Entry point: `HelloHttp [--port N]`. */
+    /** Entry point: `HelloHttp [--port N] [--threads N]`. */
     @JvmStatic
     public fun main(args: Array<String>) {
         val port = Args.int(args, "--port", 8080)
+        val threads = Args.int(args, "--threads", 0)
         val workerId = Cluster.workerId?.toString() ?: "standalone"
+        val options = ServeOptions.builder().workerThreads(threads).build()
         val server = ClusterNetty.start("127.0.0.1:$port", object : ChannelInitializer<SocketChannel>() {
             override fun initChannel(ch: SocketChannel) {
                 ch.pipeline().addLast(HttpServerCodec(), HelloHandler(workerId))
             }
-        })
+        }, options)
         LoggerFactory.getLogger(HelloHttp::class.java).info("HelloHttp listening on http://127.0.0.1:{}/ (worker {})", server.port, workerId)
         server.awaitTerminationAndDrain()
     }
