@@ -102,6 +102,8 @@ public class ClusterKtorServer internal constructor(
     /** The address the socket is bound to, with its actual port. */
     public val localAddress: InetSocketAddress,
 ) {
+    private val drained = java.util.concurrent.atomic.AtomicBoolean()
+
     /** The bound port. */
     public val port: Int get() = localAddress.port
 
@@ -111,7 +113,7 @@ public class ClusterKtorServer internal constructor(
      * Ktor. Blocking; idempotent.
      */
     public fun drain() {
-        if (!channel.isOpen && drainer.draining) return
+        if (!drained.compareAndSet(false, true)) return
         channel.close().awaitUninterruptibly(5_000)
         drainer.drain()
         server.stop(0, 2_000)

@@ -28,7 +28,10 @@ public class ServeOptions private constructor(b: Builder) {
      */
     public val idleGrace: Duration = b.idleGrace
 
-    /** The longest a drain waits for connections to finish before it closes the rest. */
+    /**
+     * The longest a drain waits for connections to finish before it closes the rest. Keep it (plus a
+     * few seconds) below the watcher's stop timeout (10 s by default), after which the worker gets SIGTERM.
+     */
     public val drainTimeout: Duration = b.drainTimeout
 
     /**
@@ -43,7 +46,7 @@ public class ServeOptions private constructor(b: Builder) {
         internal var bossThreads: Int = 1
         internal var workerThreads: Int = 0
         internal var idleGrace: Duration = Duration.ofSeconds(1)
-        internal var drainTimeout: Duration = Duration.ofSeconds(8)
+        internal var drainTimeout: Duration = Duration.ofSeconds(6)
         internal var lingerTimeout: Duration = Duration.ofSeconds(2)
 
         /** See [ServeOptions.listenOptions]. */
@@ -76,7 +79,7 @@ public class ServeOptions private constructor(b: Builder) {
     }
 
     public companion object {
-        /** Backlog 1024, one boss thread, Netty's default workers, 1 s idle grace, 8 s drain, 2 s linger. */
+        /** Backlog 1024, one boss thread, Netty's default workers, 1 s idle grace, 6 s drain, 2 s linger. */
         @JvmField
         public val DEFAULT: ServeOptions = Builder().build()
 

@@ -44,7 +44,9 @@ public object HelloHttp {
 
 /** Answers every request with "Hello, World!"; flushes once per read batch. */
 internal class HelloHandler(private val workerId: String) : ChannelInboundHandlerAdapter() {
-    private val body = Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes("Hello, World!".toByteArray()))
+    private companion object {
+        val body = Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes("Hello, World!".toByteArray()))
+    }
 
     override fun channelRead(ctx: ChannelHandlerContext, msg: Any) {
         if (msg is HttpRequest) {
