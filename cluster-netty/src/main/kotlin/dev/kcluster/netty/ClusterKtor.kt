@@ -66,7 +66,7 @@ public object ClusterKtor {
                 }
                 configureBootstrap = {
                     group(boss, workers)
-                    channelFactory(ChannelFactory<ServerSocketChannel> { PreboundServerSocketChannel(socket).also { serverChannel = it } })
+                    channelFactory(ChannelFactory<ServerSocketChannel> { PreboundServerSocketChannel(socket, options.acceptBatch).also { serverChannel = it } })
                 }
                 channelPipelineConfig = { drainer.track(channel()) }
             }, module = module)

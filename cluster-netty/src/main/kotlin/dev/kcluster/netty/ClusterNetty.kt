@@ -45,7 +45,7 @@ public object ClusterNetty {
             val drainer = ServerDrainer(options.idleGrace, options.lingerTimeout, options.drainTimeout)
             val channel = ServerBootstrap()
                 .group(boss, workers)
-                .channelFactory(ChannelFactory<ServerSocketChannel> { PreboundServerSocketChannel(socket) })
+                .channelFactory(ChannelFactory<ServerSocketChannel> { PreboundServerSocketChannel(socket, options.acceptBatch) })
                 .childOption(ChannelOption.TCP_NODELAY, options.listenOptions.tcpNoDelay)
                 .childHandler(drainer.childHandler(childHandler))
                 .register().syncUninterruptibly().channel()

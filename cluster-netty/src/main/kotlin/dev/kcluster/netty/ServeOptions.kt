@@ -22,6 +22,13 @@ public class ServeOptions private constructor(b: Builder) {
     public val workerThreads: Int = b.workerThreads
 
     /**
+     * How many connections one wake-up of the accept loop takes (Netty's default is 16). On a socket
+     * shared by several workers, 1 (the default) spreads a burst of new connections across the
+     * workers instead of letting the first one to wake take them all.
+     */
+    public val acceptBatch: Int = b.acceptBatch
+
+    /**
      * While draining, a keep-alive connection with no request in progress is closed once it has been
      * quiet this long (counted from the later of its last byte and the start of the drain). A request
      * arriving within it is answered with `Connection: close`, so busy clients never see a bare close.
@@ -45,6 +52,7 @@ public class ServeOptions private constructor(b: Builder) {
         internal var listenOptions: ListenOptions = ListenOptions.DEFAULT
         internal var bossThreads: Int = 1
         internal var workerThreads: Int = 0
+        internal var acceptBatch: Int = 1
         internal var idleGrace: Duration = Duration.ofSeconds(1)
         internal var drainTimeout: Duration = Duration.ofSeconds(6)
         internal var lingerTimeout: Duration = Duration.ofSeconds(2)
@@ -58,6 +66,9 @@ public class ServeOptions private constructor(b: Builder) {
         /** See [ServeOptions.workerThreads]. */
         public fun workerThreads(value: Int): Builder = apply { workerThreads = value }
 
+        /** See [ServeOptions.acceptBatch]. */
+        public fun acceptBatch(value: Int): Builder = apply { acceptBatch = value }
+
         /** See [ServeOptions.idleGrace]. */
         public fun idleGrace(value: Duration): Builder = apply { idleGrace = value }
 
@@ -70,6 +81,7 @@ public class ServeOptions private constructor(b: Builder) {
         /** @throws IllegalArgumentException naming the first invalid setting. */
         public fun build(): ServeOptions {
             require(bossThreads >= 1) { "bossThreads must be >= 1, was $bossThreads" }
+            require(acceptBatch >= 1) { "acceptBatch must be >= 1, was $acceptBatch" }
             require(workerThreads >= 0) { "workerThreads must be >= 0 (0 = Netty's default), was $workerThreads" }
             for ((name, d) in listOf("idleGrace" to idleGrace, "drainTimeout" to drainTimeout, "lingerTimeout" to lingerTimeout)) {
                 require(!d.isNegative) { "$name must not be negative, was $d" }

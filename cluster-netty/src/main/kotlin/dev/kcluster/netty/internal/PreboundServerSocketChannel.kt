@@ -1,5 +1,6 @@
 package dev.kcluster.netty.internal
 
+import io.netty.channel.MaxMessagesRecvByteBufAllocator
 import io.netty.channel.socket.nio.NioServerSocketChannel
 import java.net.SocketAddress
 import java.nio.channels.ServerSocketChannel
@@ -9,7 +10,11 @@ import java.nio.channels.ServerSocketChannel
  * [dev.kcluster.Cluster.serverSocketFactory] standalone). It is active as soon as it is registered;
  * `bind` is a no-op, so frameworks that always call `bind(host, port)` (Ktor) work unchanged.
  */
-internal class PreboundServerSocketChannel(channel: ServerSocketChannel) : NioServerSocketChannel(channel) {
+internal class PreboundServerSocketChannel(channel: ServerSocketChannel, acceptBatch: Int) : NioServerSocketChannel(channel) {
+    init {
+        config().getRecvByteBufAllocator<MaxMessagesRecvByteBufAllocator>().maxMessagesPerRead(acceptBatch)
+    }
+
     override fun doBind(localAddress: SocketAddress?) {
         // already bound
     }
