@@ -1,0 +1,102 @@
+package dev.kcluster.netty
+
+import dev.kcluster.ListenOptions
+import java.time.Duration
+
+/**
+ * How [ClusterNetty] and [ClusterKtor] listen, and how they drain on stop or restart.
+ * Build with [builder]; [DEFAULT] suits most HTTP servers.
+ *
+ * ```java
+ * ServeOptions options = ServeOptions.builder().idleGrace(Duration.ofMillis(500)).build();
+ * ```
+ */
+public class ServeOptions private constructor(b: Builder) {
+    /** How the listening socket is bound (backlog, SO_REUSEADDR, TCP_NODELAY). */
+    public val listenOptions: ListenOptions = b.listenOptions
+
+    /** Event-loop threads that accept connections. */
+    public val bossThreads: Int = b.bossThreads
+
+    /** Event-loop threads that serve connections; 0 means Netty's default (2 × cores). */
+    public val workerThreads: Int = b.workerThreads
+
+    /**
+     * How many connections one wake-up of the accept loop takes (Netty's default is 16). On a socket
+     * shared by several workers, 1 (the default) spreads a burst of new connections across the
+     * workers instead of letting the first one to wake take them all.
+     */
+    public val acceptBatch: Int = b.acceptBatch
+
+    /**
+     * While draining, a keep-alive connection with no request in progress is closed once it has been
+     * quiet this long (counted from the later of its last byte and the start of the drain). A request
+     * arriving within it is answered with `Connection: close`, so busy clients never see a bare close.
+     */
+    public val idleGrace: Duration = b.idleGrace
+
+    /**
+     * The longest a drain waits for connections to finish before it closes the rest. Keep it (plus a
+     * few seconds) below the watcher's stop timeout (10 s by default), after which the worker gets SIGTERM.
+     */
+    public val drainTimeout: Duration = b.drainTimeout
+
+    /**
+     * After the last response of a closing connection, how long its input is still read (and
+     * discarded) after our FIN, so that the kernel never answers late client bytes with a reset.
+     */
+    public val lingerTimeout: Duration = b.lingerTimeout
+
+    /** Builds [ServeOptions]; every setter returns the builder. */
+    public class Builder internal constructor() {
+        internal var listenOptions: ListenOptions = ListenOptions.DEFAULT
+        internal var bossThreads: Int = 1
+        internal var workerThreads: Int = 0
+        internal var acceptBatch: Int = 1
+        internal var idleGrace: Duration = Duration.ofSeconds(1)
+        internal var drainTimeout: Duration = Duration.ofSeconds(6)
+        internal var lingerTimeout: Duration = Duration.ofSeconds(2)
+
+        /** See [ServeOptions.listenOptions]. */
+        public fun listenOptions(value: ListenOptions): Builder = apply { listenOptions = value }
+
+        /** See [ServeOptions.bossThreads]. */
+        public fun bossThreads(value: Int): Builder = apply { bossThreads = value }
+
+        /** See [ServeOptions.workerThreads]. */
+        public fun workerThreads(value: Int): Builder = apply { workerThreads = value }
+
+        /** See [ServeOptions.acceptBatch]. */
+        public fun acceptBatch(value: Int): Builder = apply { acceptBatch = value }
+
+        /** See [ServeOptions.idleGrace]. */
+        public fun idleGrace(value: Duration): Builder = apply { idleGrace = value }
+
+        /** See [ServeOptions.drainTimeout]. */
+        public fun drainTimeout(value: Duration): Builder = apply { drainTimeout = value }
+
+        /** See [ServeOptions.lingerTimeout]. */
+        public fun lingerTimeout(value: Duration): Builder = apply { lingerTimeout = value }
+
+        /** @throws IllegalArgumentException naming the first invalid setting. */
+        public fun build(): ServeOptions {
+            require(bossThreads >= 1) { "bossThreads must be >= 1, was $bossThreads" }
+            require(acceptBatch >= 1) { "acceptBatch must be >= 1, was $acceptBatch" }
+            require(workerThreads >= 0) { "workerThreads must be >= 0 (0 = Netty's default), was $workerThreads" }
+            for ((name, d) in listOf("idleGrace" to idleGrace, "drainTimeout" to drainTimeout, "lingerTimeout" to lingerTimeout)) {
+                require(!d.isNegative) { "$name must not be negative, was $d" }
+            }
+            return ServeOptions(this)
+        }
+    }
+
+    public companion object {
+        /** Backlog 1024, one boss thread, Netty's default workers, 1 s idle grace, 6 s drain, 2 s linger. */
+        @JvmField
+        public val DEFAULT: ServeOptions = Builder().build()
+
+        /** A builder starting from [DEFAULT]. */
+        @JvmStatic
+        public fun builder(): Builder = Builder()
+    }
+}

@@ -1,4 +1,0 @@
-package dev.kcluster
-
-/** Placeholder until the module's issue lands. */
-internal object PlaceholderSamples
