@@ -1,6 +1,9 @@
 package dev.kcluster.internal.ipc
 
+import org.newsclub.net.unix.AFUNIXSocketAddress
+import org.newsclub.net.unix.AFUNIXSocketChannel
 import java.nio.file.Files
+import java.nio.file.LinkOption
 import java.nio.file.Path
 import java.nio.file.Paths
 import java.nio.file.attribute.PosixFilePermissions
@@ -10,10 +13,32 @@ internal object PrivateDir {
     fun create(): Path {
         val base = System.getenv("XDG_RUNTIME_DIR")?.let(Paths::get)?.takeIf { Files.isDirectory(it) && Files.isWritable(it) }
             ?: Paths.get(System.getProperty("java.io.tmpdir"))
+        sweepStale(base)
         val dir = Files.createTempDirectory(base, "kcluster-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")))
         // createTempDirectory applies the umask to the attribute; set the mode explicitly.
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"))
         return dir
+    }
+
+    /**
+     * Removes directories left by watchers that died without cleaning up (SIGKILL): ours, older than
+     * a minute, and whose socket no longer accepts connections (or that never got one).
+     */
+    fun sweepStale(base: Path, minAgeMillis: Long = 60_000) {
+        val cutoff = System.currentTimeMillis() - minAgeMillis
+        val candidates = runCatching { Files.newDirectoryStream(base, "kcluster-*").use { it.toList() } }.getOrDefault(emptyList())
+        for (dir in candidates) {
+            runCatching {
+                if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return@runCatching
+                if ((Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS) as Int).toLong() != uid) return@runCatching
+                if (Files.getLastModifiedTime(dir).toMillis() > cutoff) return@runCatching
+                val socket = dir.resolve("ipc.sock")
+                val live = Files.exists(socket, LinkOption.NOFOLLOW_LINKS) && runCatching {
+                    AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(socket.toFile())).close()
+                }.isSuccess
+                if (!live) delete(dir)
+            }
+        }
     }
 
     fun delete(dir: Path) {

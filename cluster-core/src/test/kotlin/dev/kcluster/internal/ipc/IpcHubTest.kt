@@ -80,3 +80,28 @@ class IpcHubTest : FunSpec({
         }
     }
 })
+
+class PrivateDirSweepTest : FunSpec({
+    test("directories of dead watchers are swept, live and fresh ones are kept") {
+        val base = Files.createTempDirectory("sweep")
+        fun age(dir: java.nio.file.Path, millis: Long) =
+            Files.setLastModifiedTime(dir, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - millis))
+        val dead = Files.createDirectory(base.resolve("kcluster-dead")).also { Files.createFile(it.resolve("ipc.sock")) }
+        val empty = Files.createDirectory(base.resolve("kcluster-empty"))
+        val fresh = Files.createDirectory(base.resolve("kcluster-fresh"))
+        val live = Files.createDirectory(base.resolve("kcluster-live"))
+        val server = org.newsclub.net.unix.AFUNIXServerSocketChannel.open().apply {
+            bind(AFUNIXSocketAddress.of(live.resolve("ipc.sock").toFile()))
+        }
+        val other = Files.createDirectory(base.resolve("unrelated"))
+        listOf(dead, empty, live, other).forEach { age(it, 120_000) }
+        PrivateDir.sweepStale(base)
+        Files.exists(dead) shouldBe false
+        Files.exists(empty) shouldBe false
+        Files.exists(fresh) shouldBe true
+        Files.exists(live) shouldBe true
+        Files.exists(other) shouldBe true
+        server.close()
+        PrivateDir.delete(base)
+    }
+})
