@@ -55,7 +55,7 @@ public class WatcherConfig private constructor(b: Builder) {
     /** The window for [maxRestarts]. */
     public val restartWindow: Duration = b.restartWindow
 
-    /** The longest delay between respawns; delays double from 100 ms and reset after a stable minute of uptime. */
+    /** The longest delay before a respawn: a slot's first crash is replaced at once, then delays double from 100 ms; a minute of uptime resets them. */
     public val maxBackoff: Duration = b.maxBackoff
 
     /** When a worker counts as READY. */

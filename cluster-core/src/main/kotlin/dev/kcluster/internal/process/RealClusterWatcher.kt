@@ -214,13 +214,12 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             scope.launch { stop() }
             return
         }
+        // The first crash of a slot is replaced at once; a slot that keeps crashing waits 100 ms,
+        // 200 ms, … up to maxBackoff; a minute of uptime resets it.
         val uptime = TimeUnit.NANOSECONDS.toMillis(now - old.startedNanos)
-        slot.backoffMillis = when {
-            uptime >= STABLE_MILLIS -> 0
-            slot.backoffMillis == 0L -> INITIAL_BACKOFF_MILLIS
-            else -> (slot.backoffMillis * 2).coerceAtMost(config.maxBackoff.toMillis())
-        }
-        val wait = if (uptime >= STABLE_MILLIS) 0 else slot.backoffMillis
+        if (uptime >= STABLE_MILLIS) slot.crashes = 0
+        val wait = if (slot.crashes == 0) 0L else (INITIAL_BACKOFF_MILLIS shl (slot.crashes - 1).coerceAtMost(20)).coerceAtMost(config.maxBackoff.toMillis())
+        slot.crashes++
         if (wait > 0) delay(wait)
         if (phase != Phase.RUNNING || slot.worker !== old) return
         val w = try {

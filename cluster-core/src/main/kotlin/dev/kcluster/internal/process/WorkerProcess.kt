@@ -59,5 +59,5 @@ internal class WorkerProcess(
 internal class Slot {
     @Volatile lateinit var worker: WorkerProcess
     @Volatile var replacing = false
-    var backoffMillis = 0L
+    var crashes = 0
 }
