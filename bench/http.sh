@@ -6,6 +6,7 @@
 #   bench/http.sh                 # 10 s per run (about 3 minutes in all)
 #   DURATION=5 bench/http.sh      # shorter runs
 #   WORKERS=4 THREADS=4 bench/http.sh   # THREADS: wrk threads; SERVER_THREADS=1: one event loop per process
+#   CLUSTER_THREADS=1 bench/http.sh     # one event loop per worker, standalone keeps its default
 #
 # Needs: java 17+, wrk (installed with apt-get when missing and running as root), the samples jar
 # (built with Maven when missing). Uses bin/cluster when it exists; otherwise the fallback
@@ -20,6 +21,9 @@ workers="${WORKERS:-2}"
 threads="${THREADS:-2}"
 port="${PORT:-18080}"
 server_args=(--port "$port" ${SERVER_THREADS:+--threads "$SERVER_THREADS"})   # SERVER_THREADS: event loops per process
+# CLUSTER_THREADS: event loops per worker in the cluster runs (default: as SERVER_THREADS)
+cluster_args=(--port "$port" ${CLUSTER_THREADS:+--threads "$CLUSTER_THREADS"})
+[ -z "${CLUSTER_THREADS:-}" ] && cluster_args=("${server_args[@]}")
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 opens="--add-opens java.base/sun.nio.ch=ALL-UNNAMED"
 tmp="$(mktemp -d)"
@@ -53,10 +57,10 @@ start_server() {
     "$java" $opens -cp "$jar" dev.kcluster.samples.HelloHttp "${server_args[@]}" >"$tmp/server.log" 2>&1 &
   elif [ -x "$root/bin/cluster" ]; then
     "$root/bin/cluster" --workers "$workers" --socket-mode "$mode" -p "$tmp/pid" --classpath "$jar" \
-      dev.kcluster.samples.HelloHttp "${server_args[@]}" >"$tmp/server.log" 2>&1 &
+      dev.kcluster.samples.HelloHttp "${cluster_args[@]}" >"$tmp/server.log" 2>&1 &
   else
     "$java" $opens -cp "$jar" dev.kcluster.samples.MiniCluster --workers "$workers" --socket-mode "$mode" \
-      --pid-file "$tmp/pid" dev.kcluster.samples.HelloHttp "${server_args[@]}" >"$tmp/server.log" 2>&1 &
+      --pid-file "$tmp/pid" dev.kcluster.samples.HelloHttp "${cluster_args[@]}" >"$tmp/server.log" 2>&1 &
   fi
   server_pid=$!
   pids+=("$server_pid")
@@ -112,7 +116,7 @@ await_replaced() {
   echo "  (a rolling restart did not finish within 90 s)"
 }
 
-echo "kcluster HelloHttp bench: $(nproc) cores, ${duration}s per run, wrk -t$threads, $workers workers, $( [ -x "$root/bin/cluster" ] && echo bin/cluster || echo MiniCluster fallback)"
+echo "kcluster HelloHttp bench: $(nproc) cores, ${duration}s per run, wrk -t$threads, $workers workers, event loops standalone=${SERVER_THREADS:-default} per-worker=${CLUSTER_THREADS:-${SERVER_THREADS:-default}}, $( [ -x "$root/bin/cluster" ] && echo bin/cluster || echo MiniCluster fallback)"
 echo
 printf '%-24s %6s %12s %10s %10s %8s\n' "setup" "conns" "req/s" "p50" "p99" "errors"
 for mode in standalone shared reuseport; do
