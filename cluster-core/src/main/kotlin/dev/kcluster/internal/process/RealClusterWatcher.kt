@@ -48,6 +48,7 @@ import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeoutOrNull
 import org.slf4j.LoggerFactory
+import org.slf4j.event.Level
 import java.net.InetSocketAddress
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.TimeUnit
@@ -118,7 +119,8 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         return outcome?.let { w to it }
     }
 
-    private fun spawn(slot: Slot, restarts: Int): WorkerProcess {
+    /** Launches a worker for [slot]; it takes the slot at once unless it is a restart's replacement ([install] false). */
+    private fun spawn(slot: Slot, restarts: Int, install: Boolean = true): WorkerProcess {
         val id = nextId.incrementAndGet()
         val key = Handshake.newKey()
         val expected = hub.expect(id, key)
@@ -130,15 +132,15 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         }
         expected.pid.complete(process.pid())
         val w = WorkerProcess(id, slot, restarts, process)
-        slot.worker = w
+        if (install) slot.worker = w
         live[id] = w
         runCatching {
             process.outputStream.use { it.write((Handshake.toHex(key) + "\n").toByteArray()) }
         }
-        Relay.lines(process.inputStream, "worker $id stdout") { line -> Relay.emit(LogRecord(System.currentTimeMillis(), 20, "stdout", "", line, null, emptyMap()), id) }
+        Relay.lines(process.inputStream, "worker $id stdout") { line -> Relay.emit(LogRecord(System.currentTimeMillis(), Level.INFO.toInt(), "stdout", "", line, null, emptyMap()), id) }
         Relay.lines(process.errorStream, "worker $id stderr") { line ->
             w.stderrLine(line)
-            Relay.emit(LogRecord(System.currentTimeMillis(), 30, "stderr", "", line, null, emptyMap()), id)
+            Relay.emit(LogRecord(System.currentTimeMillis(), Level.WARN.toInt(), "stderr", "", line, null, emptyMap()), id)
         }
         process.onExit().thenRun { expected.cancel(IllegalStateException("worker $id exited before connecting")) }
         eventFlow.tryEmit(ClusterEvent.WorkerStarted(w))
@@ -312,8 +314,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             val old = slot.worker
             slot.replacing = true
             try {
-                val fresh = spawn(slot, old.restarts + 1)
-                slot.worker = old
+                val fresh = spawn(slot, old.restarts + 1, install = false)
                 val failed = awaitReady(fresh)
                 if (failed != null) {
                     val reason = "replacement worker ${fresh.id} for worker ${old.id} failed: ${failed.second}"
