@@ -33,6 +33,14 @@ public object Cluster {
     public val workerId: Int? get() = runtime?.id
 
     /**
+     * How many workers the watcher was running or starting when this worker was launched (1 standalone).
+     * A hint for sizing per-process resources, e.g. event-loop threads = cores / workerCount.
+     */
+    @JvmStatic
+    @get:JvmName("workerCount")
+    public val workerCount: Int get() = runtime?.clusterSize ?: 1
+
+    /**
      * The message channel to the watcher.
      * @throws IllegalStateException when standalone.
      */

@@ -151,6 +151,9 @@ class WatcherLifecycleTest : FunSpec({
         withWatcher(testConfig(EchoWorker::class.java), 1) { w ->
             w.scale(3)
             w.workers.map { it.id } shouldBe listOf(1, 2, 3)
+            // Workers learn the cluster size they were launched into (a sizing hint).
+            w.workers.last().send(Message.ofString("count"))
+            withTimeout(30_000) { w.messages.first() }.message.asString() shouldBe "count 3"
             w.workers.forEach { it.state shouldBe WorkerState.READY }
             w.scale(1)
             w.workers.map { it.id } shouldBe listOf(1)

@@ -45,7 +45,8 @@ internal object WorkerMain {
             exitProcess(EXIT_FAILURE)
         }
         val policy = runCatching { ReadyPolicy.valueOf(System.getenv(WorkerRuntime.ENV_READY) ?: "LISTEN") }.getOrDefault(ReadyPolicy.LISTEN)
-        val runtime = WorkerRuntime(id, conn, policy, System.getenv(WorkerRuntime.ENV_SOCKET_MODE) == "reuseport")
+        val size = System.getenv(WorkerRuntime.ENV_WORKERS)?.toIntOrNull()?.coerceAtLeast(1) ?: 1
+        val runtime = WorkerRuntime(id, conn, policy, size, System.getenv(WorkerRuntime.ENV_SOCKET_MODE) == "reuseport")
         WorkerRuntime.current = runtime
         LogOutput.source = "worker $id"
         LogSink.forward = runtime::forwardLog

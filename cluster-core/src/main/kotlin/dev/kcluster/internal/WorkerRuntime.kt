@@ -24,6 +24,7 @@ internal class WorkerRuntime(
     val id: Int,
     val conn: Connection,
     val readyPolicy: ReadyPolicy,
+    val clusterSize: Int,
     val reusePort: Boolean,
 ) : WorkerChannel {
     val termination = CompletableDeferred<Unit>()
@@ -83,6 +84,7 @@ internal class WorkerRuntime(
 
         const val ENV_SOCKET = "KCLUSTER_SOCKET"
         const val ENV_ID = "KCLUSTER_WORKER_ID"
+        const val ENV_WORKERS = "KCLUSTER_WORKERS"
         const val ENV_READY = "KCLUSTER_READY"
         const val ENV_SOCKET_MODE = "KCLUSTER_SOCKET_MODE"
         const val ENV_MAX_FRAME = "KCLUSTER_MAX_FRAME"

@@ -62,6 +62,7 @@ object EchoWorker {
                     text == "stall" -> { WorkerRuntime.current!!.stallHeartbeats = true; null }
                     text == "throw" -> throw IllegalStateException("boom requested")
                     text == "whoami" -> "id $id pid ${ProcessHandle.current().pid()}"
+                    text == "count" -> "count ${Cluster.workerCount}"
                     text.startsWith("listen-taken:") -> try {
                         Cluster.serverSocketFactory().listen("127.0.0.1:" + text.substringAfter(':')).close()
                         "bound"

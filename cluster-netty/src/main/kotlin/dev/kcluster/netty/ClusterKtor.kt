@@ -53,7 +53,7 @@ public object ClusterKtor {
         val socket = Cluster.serverSocketFactory().listen(address, options.listenOptions)
         val bound = socket.localAddress as InetSocketAddress
         val boss = NioEventLoopGroup(options.bossThreads)
-        val workers = NioEventLoopGroup(options.workerThreads)
+        val workers = NioEventLoopGroup(options.effectiveWorkerThreads())
         val drainer = ServerDrainer(options.idleGrace, options.lingerTimeout, options.drainTimeout)
         var serverChannel: PreboundServerSocketChannel? = null
         try {

@@ -40,7 +40,7 @@ public object ClusterNetty {
     public fun start(address: String, childHandler: ChannelHandler, options: ServeOptions = ServeOptions.DEFAULT): ClusterNettyServer {
         val socket = Cluster.serverSocketFactory().listen(address, options.listenOptions)
         val boss = NioEventLoopGroup(options.bossThreads)
-        val workers = NioEventLoopGroup(options.workerThreads)
+        val workers = NioEventLoopGroup(options.effectiveWorkerThreads())
         try {
             val drainer = ServerDrainer(options.idleGrace, options.lingerTimeout, options.drainTimeout)
             val channel = ServerBootstrap()

@@ -18,8 +18,15 @@ public class ServeOptions private constructor(b: Builder) {
     /** Event-loop threads that accept connections. */
     public val bossThreads: Int = b.bossThreads
 
-    /** Event-loop threads that serve connections; 0 means Netty's default (2 × cores). */
+    /**
+     * Event-loop threads that serve connections. 0 (the default) means the cores shared out among the
+     * cluster's workers (cores / [dev.kcluster.Cluster.workerCount], at least 1), so N workers do not
+     * oversubscribe the machine; standalone that is every core.
+     */
     public val workerThreads: Int = b.workerThreads
+
+    internal fun effectiveWorkerThreads(): Int = if (workerThreads > 0) workerThreads else
+        (Runtime.getRuntime().availableProcessors() / dev.kcluster.Cluster.workerCount).coerceAtLeast(1)
 
     /**
      * How many connections one wake-up of the accept loop takes (Netty's default is 16). On a socket
@@ -82,7 +89,7 @@ public class ServeOptions private constructor(b: Builder) {
         public fun build(): ServeOptions {
             require(bossThreads >= 1) { "bossThreads must be >= 1, was $bossThreads" }
             require(acceptBatch >= 1) { "acceptBatch must be >= 1, was $acceptBatch" }
-            require(workerThreads >= 0) { "workerThreads must be >= 0 (0 = Netty's default), was $workerThreads" }
+            require(workerThreads >= 0) { "workerThreads must be >= 0 (0 = cores / workers), was $workerThreads" }
             for ((name, d) in listOf("idleGrace" to idleGrace, "drainTimeout" to drainTimeout, "lingerTimeout" to lingerTimeout)) {
                 require(!d.isNegative) { "$name must not be negative, was $d" }
             }
@@ -91,7 +98,7 @@ public class ServeOptions private constructor(b: Builder) {
     }
 
     public companion object {
-        /** Backlog 1024, one boss thread, Netty's default workers, 1 s idle grace, 6 s drain, 2 s linger. */
+        /** Backlog 1024, one boss thread, cores / workers event loops, 1 s idle grace, 6 s drain, 2 s linger. */
         @JvmField
         public val DEFAULT: ServeOptions = Builder().build()
 

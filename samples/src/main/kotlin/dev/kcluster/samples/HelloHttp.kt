@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory
 
 /**
  * Netty HTTP/1.1 "Hello, World!" on the cluster's listening socket, with an `X-Worker-Id` header.
- * `--port N` (default 8080), bound to 127.0.0.1; `--threads N` event-loop threads (default: Netty's,
- * 2 × cores). Runs standalone too (`X-Worker-Id: standalone`).
+ * `--port N` (default 8080), bound to 127.0.0.1; `--threads N` event-loop threads (default: the
+ * cores shared out among the workers). Runs standalone too (`X-Worker-Id: standalone`).
  */
 public object HelloHttp {
     /** Entry point: `HelloHttp [--port N] [--threads N]`. */

@@ -125,7 +125,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         val key = Handshake.newKey()
         val expected = hub.expect(id, key)
         val process = try {
-            launcher.start(id, hub.socketPath)
+            launcher.start(id, hub.socketPath, slots.size)
         } catch (e: Exception) {
             expected.cancel(e)
             throw ClusterException("cannot launch a worker with ${config.javaCommand}: ${e.message}", cause = e)
