@@ -9,9 +9,7 @@
 #   CLUSTER_THREADS=1 bench/http.sh     # one event loop per worker, standalone keeps its default
 #
 # Needs: java 17+, wrk (installed with apt-get when missing and running as root), the samples jar
-# (built with Maven when missing). Uses bin/cluster when it exists; otherwise the fallback
-# dev.kcluster.samples.MiniCluster from the samples jar (same options: --workers, --socket-mode,
-# --pid-file; SIGHUP = rolling restart), since bin/cluster reload is SIGHUP to the watcher too.
+# (built with Maven when missing). Clusters run under bin/cluster; a rolling restart is SIGHUP to it.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -55,12 +53,9 @@ start_server() {
   local mode="$1"
   if [ "$mode" = standalone ]; then
     "$java" $opens -cp "$jar" dev.kcluster.samples.HelloHttp "${server_args[@]}" >"$tmp/server.log" 2>&1 &
-  elif [ -x "$root/bin/cluster" ]; then
+  else
     "$root/bin/cluster" --workers "$workers" --socket-mode "$mode" -p "$tmp/pid" --classpath "$jar" \
       dev.kcluster.samples.HelloHttp "${cluster_args[@]}" >"$tmp/server.log" 2>&1 &
-  else
-    "$java" $opens -cp "$jar" dev.kcluster.samples.MiniCluster --workers "$workers" --socket-mode "$mode" \
-      --pid-file "$tmp/pid" dev.kcluster.samples.HelloHttp "${cluster_args[@]}" >"$tmp/server.log" 2>&1 &
   fi
   server_pid=$!
   pids+=("$server_pid")
@@ -116,7 +111,7 @@ await_replaced() {
   echo "  (a rolling restart did not finish within 90 s)"
 }
 
-echo "kcluster HelloHttp bench: $(nproc) cores, ${duration}s per run, wrk -t$threads, $workers workers, event loops standalone=${SERVER_THREADS:-default} per-worker=${CLUSTER_THREADS:-${SERVER_THREADS:-default}}, $( [ -x "$root/bin/cluster" ] && echo bin/cluster || echo MiniCluster fallback)"
+echo "kcluster HelloHttp bench: $(nproc) cores, ${duration}s per run, wrk -t$threads, $workers workers, event loops standalone=${SERVER_THREADS:-default} per-worker=${CLUSTER_THREADS:-${SERVER_THREADS:-default}}, bin/cluster"
 echo
 printf '%-24s %6s %12s %10s %10s %8s\n' "setup" "conns" "req/s" "p50" "p99" "errors"
 for mode in standalone shared reuseport; do
