@@ -70,6 +70,7 @@ class HelloHttpCliReloadTest : FunSpec({
             client?.stop()
             watcher.descendants().forEach { it.destroyForcibly() }
             watcher.destroyForcibly()
+            dir.toFile().deleteRecursively()
         }
     }
 })
