@@ -3,6 +3,7 @@ package dev.kcluster
 import dev.kcluster.testing.CrashingWorker
 import dev.kcluster.testing.EchoWorker
 import dev.kcluster.testing.WatcherMain
+import dev.kcluster.testing.ipcDirOf
 import dev.kcluster.testing.awaitUntil
 import dev.kcluster.testing.signal
 import dev.kcluster.testing.startJvm
@@ -118,6 +119,7 @@ class SupervisionTest : FunSpec({
             "[watcher] dev.kcluster.ClusterWatcher - 2 workers ready",
         )
         awaitUntil("worker logs in the watcher's log") { expectedLines.all { stderr.contains(it) } }
+        val ipcDir = ipcDirOf(pids.first())
         val t0 = System.nanoTime()
         watcher.destroyForcibly()
         awaitUntil("workers gone", 5_000) { pids.none(::alive) }
@@ -125,19 +127,21 @@ class SupervisionTest : FunSpec({
         println("NUMBER workers gone after watcher SIGKILL: $ms ms")
         ms shouldBeLessThan 1_000
         drain.join(5_000)
+        // A SIGKILLed watcher cannot remove its directory (the next watcher would sweep it); leave nothing behind.
+        Files.exists(ipcDir) shouldBe true
+        dev.kcluster.internal.ipc.PrivateDir.delete(ipcDir)
     }
 
     test("a watcher JVM ended by SIGTERM removes its IPC directory and its workers exit") {
         val watcher = startJvm(WatcherMain::class.java, "1")
         val drain = Thread { runCatching { watcher.errorStream.readAllBytes() } }.apply { start() }
         val pid = watcher.inputStream.bufferedReader().readLine().removePrefix("PIDS ").trim().toLong()
-        val environ = String(Files.readAllBytes(Path.of("/proc/$pid/environ"))).split('\u0000')
-        val socket = Path.of(environ.first { it.startsWith("KCLUSTER_SOCKET=") }.substringAfter('='))
-        Files.exists(socket) shouldBe true
+        val dir = ipcDirOf(pid)
+        Files.exists(dir.resolve("ipc.sock")) shouldBe true
         signal(watcher.pid(), "TERM")
         watcher.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) shouldBe true
         awaitUntil("worker gone") { !alive(pid) }
-        Files.exists(socket.parent) shouldBe false
+        Files.exists(dir) shouldBe false
         drain.join(5_000)
     }
 })

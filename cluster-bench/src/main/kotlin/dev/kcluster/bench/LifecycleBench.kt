@@ -65,10 +65,13 @@ public object LifecycleBench {
                 "-cp", System.getProperty("java.class.path"), LifecycleBench::class.java.name, "--watcher"))
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start()
             val pids = child.inputStream.bufferedReader().readLine().removePrefix("PIDS ").split(' ').map(String::toLong)
+            val environ = String(Files.readAllBytes(Path.of("/proc/${pids.first()}/environ"))).split('\u0000')
+            val ipcDir = Path.of(environ.first { it.startsWith("KCLUSTER_SOCKET=") }.substringAfter('=')).parent
             val t2 = System.nanoTime()
             child.destroyForcibly()
             while (pids.any(::alive)) Thread.sleep(0, 200_000)
             orphan += (System.nanoTime() - t2) / 1e6
+            ipcDir.toFile().deleteRecursively() // a SIGKILLed watcher cannot remove it itself
         }
         fun row(name: String, v: List<Double>, unit: String, goal: String, goalValue: Double?) {
             val s = v.sorted()

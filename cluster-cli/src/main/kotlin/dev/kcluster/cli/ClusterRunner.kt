@@ -17,6 +17,7 @@ import java.io.PrintStream
 import java.time.Duration
 import java.time.Instant
 import java.util.concurrent.TimeUnit
+import kotlin.system.exitProcess
 import java.util.concurrent.atomic.AtomicInteger
 
 /**
@@ -131,7 +132,10 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         }
     }
 
-    /** Kills every descendant (the workers first of all) with SIGKILL, cleans up, and halts. */
+    /**
+     * Kills every descendant (the workers first of all) with SIGKILL, cleans up, and exits. Shutdown hooks
+     * run (kcluster's removes the IPC directory), but a hook that hangs cannot hold the exit up past 2 s.
+     */
     private fun forceExit(why: String, code: Int) {
         // Set first: killing the workers ends the graceful stop, and the main thread must not exit 0 meanwhile.
         forcedExit.set(code)
@@ -142,7 +146,8 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         children.forEach { runCatching { it.onExit().get(FORCE_WAIT_SECONDS, TimeUnit.SECONDS) } }
         control?.close()
         pidFile?.release()
-        Runtime.getRuntime().halt(code)
+        Thread({ Thread.sleep(2_000); Runtime.getRuntime().halt(code) }, "cluster-force-halt").apply { isDaemon = true; start() }
+        exitProcess(code)
     }
 
     private fun handle(request: ControlRequest): Reply = when (request.command) {

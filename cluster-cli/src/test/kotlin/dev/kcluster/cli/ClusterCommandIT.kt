@@ -113,9 +113,13 @@ class ClusterCommandIT : FunSpec({
         awaitTrue(what = "cluster ready") { w.stderr.contains("cluster ready: 2 workers") || !w.process.isAlive }
         val workers = h.status(pid).pids()
         workers shouldHaveSize 2
+        val environ = String(Files.readAllBytes(Paths.get("/proc/${workers.first()}/environ"))).split('\u0000')
+        val ipcDir = Paths.get(environ.first { it.startsWith("KCLUSTER_SOCKET=") }.substringAfter('=')).parent
         h.signal(w.pid, "KILL")
         w.awaitExit(20)
         awaitTrue(10_000, "workers gone after SIGKILL of the watcher") { workers.none(::alive) }
+        // A SIGKILLed watcher cannot remove its IPC directory (the next watcher sweeps it); leave nothing behind.
+        ipcDir.toFile().deleteRecursively() shouldBe true
         Files.exists(pid) shouldBe true
 
         // Through the launcher, via a symlink, from another directory: exec keeps the pid.

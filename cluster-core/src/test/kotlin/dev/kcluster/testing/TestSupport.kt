@@ -82,3 +82,9 @@ fun signal(pid: Long, sig: String) {
     val p = ProcessBuilder("kill", "-$sig", pid.toString()).inheritIO().start()
     check(p.waitFor() == 0) { "kill -$sig $pid failed" }
 }
+
+/** The private IPC directory of the watcher that launched worker [pid] (from the worker's KCLUSTER_SOCKET). */
+fun ipcDirOf(pid: Long): Path {
+    val environ = String(Files.readAllBytes(Path.of("/proc/$pid/environ"))).split('\u0000')
+    return Path.of(environ.first { it.startsWith("KCLUSTER_SOCKET=") }.substringAfter('=')).parent
+}
