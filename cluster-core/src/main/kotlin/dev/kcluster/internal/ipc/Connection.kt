@@ -25,8 +25,9 @@ import kotlin.concurrent.withLock
  * two cases, both under the one write lock (so order is kept): while other senders wait for the
  * lock (the last of them flushes), and during a burst — a send within [BURST_NANOS] of the previous
  * one leaves its bytes for a flusher thread, which writes everything that piled up at once. An
- * isolated send (request/response traffic) is written at once, so round trips pay no hand-off. Received frames are dispatched on one daemon reader thread to the
- * handler registered for their type; a protocol error or I/O error closes this connection only.
+ * isolated send (request/response traffic) is written at once, so round trips pay no hand-off.
+ * Received frames are dispatched on one daemon reader thread to the handler registered for their
+ * type; a protocol error or I/O error closes this connection only.
  */
 internal class Connection(
     val channel: AFUNIXSocketChannel,
@@ -130,7 +131,11 @@ internal class Connection(
 
     /** Writes whatever is buffered. */
     fun flush() {
-        writeLock.withLock { if (isOpen && out.position() > 0) flushLocked() }
+        writeLock.withLock { flushPendingLocked() }
+    }
+
+    private fun flushPendingLocked() {
+        if (isOpen && out.position() > 0) flushLocked()
     }
 
     private fun requestFlush() {
@@ -178,7 +183,7 @@ internal class Connection(
     override fun close() {
         if (isOpen && writeLock.tryLock(1, TimeUnit.SECONDS)) {
             try {
-                if (isOpen && out.position() > 0) runCatching { flushLocked() }
+                runCatching { flushPendingLocked() }
             } finally {
                 writeLock.unlock()
             }

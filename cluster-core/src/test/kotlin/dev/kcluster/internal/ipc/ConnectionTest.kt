@@ -60,6 +60,14 @@ class ConnectionTest : FunSpec({
         error!!.message shouldContain "connection closed mid-frame (10 of 1000 payload bytes received)"
     }
 
+    test("a message payload has the layout the reader expects") {
+        val m = dev.kcluster.Message.ofString("héllo")
+        m.toPayload().contentEquals(PayloadWriter().message(m).toByteArray()) shouldBe true
+        val back = PayloadReader(m.toPayload(), "MESSAGE").message()
+        back.type shouldBe "kotlin.String"
+        back.asString() shouldBe "héllo"
+    }
+
     test("a malformed payload is a protocol error, not a crash") {
         val e = shouldThrow<ProtocolException> { PayloadReader(byteArrayOf(0, 9, 65), "LISTEN").str() }
         e.message shouldContain "malformed LISTEN frame"
