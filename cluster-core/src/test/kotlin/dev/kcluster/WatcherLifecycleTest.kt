@@ -160,6 +160,22 @@ class WatcherLifecycleTest : FunSpec({
         }
     }
 
+    test("a worker added by scale that dies before READY leaves no slot behind, and the cluster keeps serving") {
+        withWatcher(testConfig(dev.kcluster.testing.FirstOnlyWorker::class.java), 1) { w ->
+            val first = w.workers.single()
+            val e = shouldThrow<ClusterException> { w.scale(2) }
+            e.message shouldContain "only worker 1 may start, this is worker 2"
+            // The failed worker's slot is gone: it is neither listed nor respawned.
+            w.workers.map { it.id } shouldBe listOf(first.id)
+            w.workers.single().state shouldBe WorkerState.READY
+            w.state.value.workers.map { it.id } shouldBe listOf(first.id)
+            awaitUntil("only the first worker is left") { ProcessHandle.current().children().count() == 1L }
+            // A later scale tries again with a fresh slot (and fails the same way), still without leftovers.
+            shouldThrow<ClusterException> { w.scale(2) }
+            w.workers.map { it.id } shouldBe listOf(first.id)
+        }
+    }
+
     test("bad configuration and misuse fail fast with clear messages") {
         shouldThrow<IllegalArgumentException> { WatcherConfig("x.Main") { stopTimeout(Duration.ofSeconds(-1)) } }.message shouldBe
             "stopTimeout must be positive, was PT-1S"
