@@ -1,8 +1,9 @@
 package dev.kcluster
 
-import dev.kcluster.internal.process.RealClusterWatcher
+import dev.kcluster.internal.supervisor.RealClusterWatcher
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.SharedFlow
+import kotlinx.coroutines.flow.StateFlow
 import java.net.InetSocketAddress
 
 /**
@@ -21,11 +22,27 @@ public interface ClusterWatcher : AutoCloseable {
     /** The live workers, in slot order (a snapshot). */
     public val workers: List<ClusterWorker>
 
-    /** Messages from all workers. Completes after [stop], once every worker's last message is in. Each message goes to one collector; the flow may be collected again (e.g. `first { }` then `collect`). */
+    /**
+     * Messages from all workers. Completes after [stop], once every worker's last message is in.
+     *
+     * Every active collector gets every message. While nobody collects, messages wait for the first
+     * collector, up to [WatcherConfig.messageBufferCount] messages and [WatcherConfig.messageBufferBytes]
+     * bytes; the same bound applies to each collector that falls behind. A message that does not fit is
+     * dropped and counted in [droppedMessages], and the watcher logs one warning when dropping starts.
+     * (Workers are never slowed down: their messages arrive on the thread that answers heartbeats.) A
+     * collector that ends while it is the only one hands back what it had not taken, so `first { }`
+     * followed by `collect { }` loses nothing.
+     */
     public val messages: Flow<WorkerMessage>
+
+    /** How many worker messages were dropped because nothing consumed them fast enough (see [messages]). */
+    public val droppedMessages: Long
 
     /** Lifecycle events; subscribe before [start] to see them all. */
     public val events: SharedFlow<ClusterEvent>
+
+    /** The watcher's phase and its workers with their states, updated on every change. */
+    public val state: StateFlow<ClusterState>
 
     /** The listening sockets the watcher holds for its workers, with their actual ports. */
     public val listeningAddresses: List<InetSocketAddress>

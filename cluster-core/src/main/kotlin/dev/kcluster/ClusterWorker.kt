@@ -9,6 +9,9 @@ public interface ClusterWorker {
     /** The worker id: 1, 2, …, never reused within a watcher. */
     public val id: Int
 
+    /** The worker's place in the cluster, from 1; a respawned or restarted worker keeps its predecessor's slot. */
+    public val slot: Int
+
     /** The operating-system process id. */
     public val pid: Long
 

@@ -67,6 +67,12 @@ public class WatcherConfig private constructor(b: Builder) {
     /** The largest IPC frame in bytes, either way. */
     public val maxFrameSize: Int = b.maxFrameSize
 
+    /** How many worker messages wait for a consumer of [ClusterWatcher.messages] before new ones are dropped (and counted). */
+    public val messageBufferCount: Int = b.messageBufferCount
+
+    /** How many bytes of worker messages wait for a consumer before new ones are dropped (and counted). */
+    public val messageBufferBytes: Long = b.messageBufferBytes
+
     /** Builds a [WatcherConfig]; every setter returns the builder. */
     public class Builder internal constructor(internal val target: String) {
         internal val args = mutableListOf<String>()
@@ -87,6 +93,8 @@ public class WatcherConfig private constructor(b: Builder) {
         internal var readyPolicy: ReadyPolicy = ReadyPolicy.LISTEN
         internal var socketMode: SocketMode = SocketMode.SHARED
         internal var maxFrameSize: Int = 16 * 1024 * 1024
+        internal var messageBufferCount: Int = 10_000
+        internal var messageBufferBytes: Long = 64L * 1024 * 1024
 
         public fun args(vararg values: String): Builder = apply { args += values }
         public fun args(values: List<String>): Builder = apply { args += values }
@@ -107,6 +115,7 @@ public class WatcherConfig private constructor(b: Builder) {
         public fun readyPolicy(p: ReadyPolicy): Builder = apply { readyPolicy = p }
         public fun socketMode(m: SocketMode): Builder = apply { socketMode = m }
         public fun maxFrameSize(bytes: Int): Builder = apply { maxFrameSize = bytes }
+        public fun messageBuffer(count: Int, bytes: Long): Builder = apply { messageBufferCount = count; messageBufferBytes = bytes }
 
         public fun startTimeout(d: kotlin.time.Duration): Builder = startTimeout(d.toJavaDuration())
         public fun readyTimeout(d: kotlin.time.Duration): Builder = readyTimeout(d.toJavaDuration())
@@ -127,6 +136,8 @@ public class WatcherConfig private constructor(b: Builder) {
             require(heartbeatTimeout > heartbeatInterval) { "heartbeatTimeout ($heartbeatTimeout) must be longer than heartbeatInterval ($heartbeatInterval)" }
             require(maxRestarts >= 0) { "maxRestarts must be >= 0, was $maxRestarts" }
             require(maxFrameSize >= 64 * 1024) { "maxFrameSize must be at least 64 KiB, was $maxFrameSize" }
+            require(messageBufferCount >= 1) { "messageBuffer count must be >= 1, was $messageBufferCount" }
+            require(messageBufferBytes >= maxFrameSize) { "messageBuffer bytes ($messageBufferBytes) must hold at least one frame of maxFrameSize ($maxFrameSize)" }
             return WatcherConfig(this)
         }
     }

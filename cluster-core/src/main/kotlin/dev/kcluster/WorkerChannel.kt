@@ -14,10 +14,19 @@ public interface WorkerChannel {
     @Throws(IOException::class)
     public fun send(message: Message)
 
-    /** The next message from the watcher, suspending until one arrives; null once the watcher is gone. */
+    /**
+     * The next message from the watcher, suspending until one arrives; null once the watcher is gone.
+     * It is a collector of [incoming] for one message, with the same rules.
+     */
     public suspend fun receive(): Message?
 
-    /** Messages from the watcher as they arrive; completes when the connection closes. Each message goes to one collector. */
+    /**
+     * Messages from the watcher; completes when the connection closes. The rules are those of
+     * [ClusterWatcher.messages]: every active collector gets every message; while nobody collects,
+     * up to 10,000 messages (64 MiB) wait for the first collector; beyond that messages are dropped
+     * with one logged warning. A collector that ends while it is the only one hands back what it had
+     * not taken, so successive [receive] calls lose nothing.
+     */
     public val incoming: Flow<Message>
 }
 

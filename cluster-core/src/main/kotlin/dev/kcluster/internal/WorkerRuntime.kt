@@ -12,10 +12,10 @@ import dev.kcluster.internal.ipc.messageFrom
 import dev.kcluster.internal.ipc.toPayload
 import dev.kcluster.internal.log.LogRecord
 import kotlinx.coroutines.CompletableDeferred
-import kotlinx.coroutines.channels.Channel
-import kotlinx.coroutines.channels.ClosedReceiveChannelException
+import dev.kcluster.internal.messages.MessageHub
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.flow.receiveAsFlow
+import kotlinx.coroutines.flow.firstOrNull
+import org.slf4j.LoggerFactory
 import java.util.concurrent.atomic.AtomicBoolean
 
 
@@ -28,7 +28,7 @@ internal class WorkerRuntime(
     val reusePort: Boolean,
 ) : WorkerChannel {
     val termination = CompletableDeferred<Unit>()
-    private val inbox = Channel<Message>(Channel.UNLIMITED)
+    private val inbox = MessageHub<Message>(INBOX_COUNT, INBOX_BYTES, LoggerFactory.getLogger(WorkerChannel::class.java), "messages from the watcher") { it.size + 64 }
     private val readySent = AtomicBoolean()
     val exiting = AtomicBoolean()
     val clientSockets = ClientSocketReceivePipe(conn)
@@ -43,7 +43,7 @@ internal class WorkerRuntime(
             conn.send(FrameType.PONG, frame.payload)
         }
         conn.on(FrameType.STOP) { termination.complete(Unit) }
-        conn.on(FrameType.MESSAGE) { frame -> inbox.trySend(messageFrom(frame)) }
+        conn.on(FrameType.MESSAGE) { frame -> inbox.offer(messageFrom(frame)) }
         conn.closed.whenComplete { _, _ ->
             inbox.close()
             termination.complete(Unit)
@@ -71,13 +71,9 @@ internal class WorkerRuntime(
 
     override fun send(message: Message) = conn.send(FrameType.MESSAGE, message.toPayload())
 
-    override suspend fun receive(): Message? = try {
-        inbox.receive()
-    } catch (e: ClosedReceiveChannelException) {
-        null
-    }
+    override suspend fun receive(): Message? = inbox.flow.firstOrNull()
 
-    override val incoming: Flow<Message> get() = inbox.receiveAsFlow()
+    override val incoming: Flow<Message> get() = inbox.flow
 
     companion object {
         @Volatile var current: WorkerRuntime? = null
@@ -88,5 +84,7 @@ internal class WorkerRuntime(
         const val ENV_READY = "KCLUSTER_READY"
         const val ENV_SOCKET_MODE = "KCLUSTER_SOCKET_MODE"
         const val ENV_MAX_FRAME = "KCLUSTER_MAX_FRAME"
+        const val INBOX_COUNT = 10_000
+        const val INBOX_BYTES = 64L * 1024 * 1024
     }
 }

@@ -3,13 +3,17 @@ package dev.kcluster.java
 import dev.kcluster.Cluster
 import dev.kcluster.Message
 import dev.kcluster.MessageCodec
+import kotlinx.coroutines.CoroutineName
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.asCoroutineDispatcher
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeoutOrNull
 import java.io.IOException
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
-import java.util.concurrent.CopyOnWriteArrayList
-import java.util.concurrent.LinkedBlockingQueue
-import java.util.concurrent.TimeUnit
 import java.util.function.Consumer
 
 /**
@@ -17,8 +21,9 @@ import java.util.function.Consumer
  * the watcher's messages with a listener or a blocking [receive]. Everything else is on [Cluster]
  * (`Cluster.serverSocketFactory()`, `Cluster.ready()`, `Cluster.awaitTerminationBlocking()`).
  *
- * Incoming messages go to the listeners while any are registered, otherwise they queue for [receive];
- * each message goes one way only. The sending calls and listeners need a watcher: standalone they
+ * Each listener and each [receive] is a collector of [dev.kcluster.WorkerChannel.incoming], with its
+ * rules: every listener gets every message, and messages that arrive while nobody listens wait
+ * (bounded) for the next listener or [receive]. The sending calls and listeners need a watcher: standalone they
  * throw [IllegalStateException] (check `Cluster.isWorker()`).
  *
  * ```java
@@ -26,11 +31,8 @@ import java.util.function.Consumer
  * ```
  */
 public object JavaCluster {
-    private val listeners = CopyOnWriteArrayList<Consumer<Message>>()
-    private val queue = LinkedBlockingQueue<Message>()
-    @Volatile private var pump: Thread? = null
-    @Volatile private var ended = false
-    private val END = Message.ofBytes(ByteArray(0))
+    private val listenerThread by lazy { Listeners.thread("kcluster-java-messages") }
+    private val scope by lazy { CoroutineScope(SupervisorJob() + listenerThread.asCoroutineDispatcher() + CoroutineName("kcluster-java-messages")) }
 
     /** Sends [message] to the watcher. @throws IOException when the watcher is gone. */
     @JvmStatic
@@ -55,10 +57,11 @@ public object JavaCluster {
     /** Calls [listener] on a kcluster-owned thread with every message from the watcher, in order. */
     @JvmStatic
     public fun onMessage(listener: Consumer<Message>): Registration {
-        Cluster.channel // fails early when standalone
-        listeners += listener
-        startPump()
-        return Registration { listeners.remove(listener) }
+        val channel = Cluster.channel // fails early when standalone
+        val job = scope.launch(start = CoroutineStart.UNDISPATCHED) {
+            channel.incoming.collect { m -> Listeners.deliver("message", m) { listener.accept(it) } }
+        }
+        return Registration { job.cancel() }
     }
 
     /** Calls [listener] with the decoded value of every message of [codec]'s type; other messages are skipped. */
@@ -73,15 +76,8 @@ public object JavaCluster {
     @JvmStatic
     @Throws(InterruptedException::class)
     public fun receive(timeout: Duration): Message? {
-        Cluster.channel
-        startPump()
-        if (ended && queue.isEmpty()) return null
-        val m = queue.poll(timeout.toNanos(), TimeUnit.NANOSECONDS) ?: return null
-        if (m === END) {
-            queue.offer(END)
-            return null
-        }
-        return m
+        val channel = Cluster.channel
+        return runBlocking { withTimeoutOrNull(timeout.toMillis().coerceAtLeast(1)) { channel.receive() } }
     }
 
     /** Completes when this program should stop (see [Cluster.awaitTermination]); the same future on every call. */
@@ -95,21 +91,5 @@ public object JavaCluster {
                 f.complete(null)
             }, "kcluster-java-termination").apply { isDaemon = true; start() }
         }
-    }
-
-    @Synchronized
-    private fun startPump() {
-        if (pump != null) return
-        val channel = Cluster.channel
-        pump = Thread({
-            runBlocking {
-                while (true) {
-                    val m = channel.receive() ?: break
-                    if (listeners.isEmpty()) queue.offer(m) else for (l in listeners) Listeners.deliver("message", m) { l.accept(it) }
-                }
-            }
-            ended = true
-            queue.offer(END)
-        }, "kcluster-java-messages").apply { isDaemon = true; start() }
     }
 }

@@ -16,18 +16,13 @@ import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.asCoroutineDispatcher
-import kotlinx.coroutines.channels.Channel
-import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.future.future
 import kotlinx.coroutines.jdk9.asPublisher
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
-import kotlinx.coroutines.withContext
 import java.net.InetSocketAddress
 import java.util.concurrent.CompletableFuture
-import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.Flow
-import java.util.concurrent.atomic.AtomicBoolean
 import java.util.function.BiConsumer
 import java.util.function.Consumer
 
@@ -36,8 +31,9 @@ import java.util.function.Consumer
  * listeners for messages and events, and a `java.util.concurrent.Flow.Publisher` of messages.
  *
  * Listeners run one at a time, in order, on a kcluster-owned thread; a listener that throws is
- * logged and stays registered. Register listeners before [start] to see every message and event:
- * messages that arrive while nobody listens (once the first listener or subscriber exists) are dropped.
+ * logged and stays registered. Each message listener and each `messages()` subscriber is a collector of
+ * [ClusterWatcher.messages], with its rules: every listener gets every message, and messages that
+ * arrive while nobody listens wait (bounded) for the first listener.
  *
  * ```java
  * WatcherConfig config = WatcherConfig.builder("com.example.Server").jvmOptions("-Xmx256m").build();
@@ -53,12 +49,8 @@ public class JavaClusterWatcher private constructor(private val watcher: Cluster
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("kcluster-java"))
     private val listenerThread = Listeners.thread("kcluster-java-listeners")
     private val listenerDispatcher = listenerThread.asCoroutineDispatcher()
-    private val messageListeners = CopyOnWriteArrayList<Consumer<WorkerMessage>>()
-    private val sinks = ArrayList<Channel<WorkerMessage>>()
-    private var messagesEnded = false
-    private val pumpStarted = AtomicBoolean()
 
-    /** The wrapped watcher, for Kotlin code. Its `messages` flow belongs to this object once a message listener exists. */
+    /** The wrapped watcher, for Kotlin code. */
     public fun unwrap(): ClusterWatcher = watcher
 
     /** The configuration. */
@@ -123,9 +115,10 @@ public class JavaClusterWatcher private constructor(private val watcher: Cluster
 
     /** Calls [listener] with every message from a worker. */
     public fun onMessage(listener: Consumer<WorkerMessage>): Registration {
-        messageListeners += listener
-        startPump()
-        return Registration { messageListeners.remove(listener) }
+        val job = scope.launch(listenerDispatcher, start = CoroutineStart.UNDISPATCHED) {
+            watcher.messages.collect { m -> Listeners.deliver("message", m) { listener.accept(it) } }
+        }
+        return Registration { job.cancel() }
     }
 
     /** Calls [listener] with the sender and the decoded value of every message of [codec]'s type; others are skipped. */
@@ -133,20 +126,10 @@ public class JavaClusterWatcher private constructor(private val watcher: Cluster
         onMessage { m -> if (m.message.type == codec.type) listener.accept(m.worker, m.message.decode(codec)) }
 
     /**
-     * Messages from all workers as a `java.util.concurrent.Flow.Publisher`. Each subscriber sees the
-     * messages that arrive after its first `request`; it completes after the watcher stops. Messages a
-     * subscriber has not requested yet are buffered for it.
+     * Messages from all workers as a `java.util.concurrent.Flow.Publisher`; each subscriber is a collector
+     * of [ClusterWatcher.messages] from its first `request` on, and completes after the watcher stops.
      */
-    public fun messages(): Flow.Publisher<WorkerMessage> = flow {
-        val sink = Channel<WorkerMessage>(Channel.UNLIMITED)
-        synchronized(sinks) { if (messagesEnded) sink.close() else sinks += sink }
-        startPump()
-        try {
-            for (m in sink) emit(m)
-        } finally {
-            synchronized(sinks) { sinks -= sink }
-        }
-    }.asPublisher(Dispatchers.Default)
+    public fun messages(): Flow.Publisher<WorkerMessage> = watcher.messages.asPublisher(Dispatchers.Default)
 
     /** Calls [listener] with every lifecycle event from now on. */
     public fun onEvent(listener: Consumer<ClusterEvent>): Registration {
@@ -170,28 +153,12 @@ public class JavaClusterWatcher private constructor(private val watcher: Cluster
         listenerThread.shutdown()
     }
 
-    private fun startPump() {
-        if (!pumpStarted.compareAndSet(false, true)) return
-        scope.launch {
-            watcher.messages.collect { m ->
-                synchronized(sinks) { for (s in sinks) s.trySend(m) }
-                if (messageListeners.isNotEmpty()) {
-                    withContext(listenerDispatcher) { for (l in messageListeners) Listeners.deliver("message", m) { l.accept(it) } }
-                }
-            }
-            synchronized(sinks) {
-                messagesEnded = true
-                for (s in sinks) s.close()
-            }
-        }
-    }
-
     public companion object {
         /** A watcher for [config]; nothing starts before [start]. */
         @JvmStatic
         public fun create(config: WatcherConfig): JavaClusterWatcher = JavaClusterWatcher(ClusterWatcher.create(config))
 
-        /** Wraps an existing [watcher]; its `messages` flow must not be collected elsewhere once a message listener exists. */
+        /** Wraps an existing [watcher]. */
         @JvmStatic
         public fun wrap(watcher: ClusterWatcher): JavaClusterWatcher = JavaClusterWatcher(watcher)
     }

@@ -1,0 +1,78 @@
+package dev.kcluster.internal.supervisor
+
+import dev.kcluster.ExitReason
+import dev.kcluster.WorkerState
+
+/**
+ * Where one worker is in its life, as the supervisor tracks it. The only way from one state to the
+ * next is [on]: every transition of a worker is in that one `when`.
+ *
+ * ```
+ * Starting ──READY──▶ Ready ──stop──▶ Draining ──exit──▶ Exited(expected)
+ *    │                  │  └─missed heartbeats─▶ Unresponsive ──exit──▶ Exited(crash)
+ *    └──────────────────┴───────────────exit───────────────────────────▶ Exited(crash)
+ * ```
+ */
+internal sealed class Life(val state: WorkerState) {
+    /** Launched; not READY yet. */
+    data object Starting : Life(WorkerState.STARTING)
+
+    /** Taking traffic. */
+    data object Ready : Life(WorkerState.READY)
+
+    /** Told to stop by the watcher ([byWatcher]), or stopping itself with `Cluster.stop()`; its exit is expected. */
+    data class Draining(val byWatcher: Boolean) : Life(WorkerState.DRAINING)
+
+    /** Missed heartbeats for [detail]; it is being killed, and its exit is a crash. */
+    data class Unresponsive(val was: WorkerState, val detail: String) : Life(was)
+
+    /** The process ended. */
+    data class Exited(val reason: ExitReason, val stoppedItself: Boolean) :
+        Life(if (reason.expected) WorkerState.STOPPED else WorkerState.CRASHED)
+
+    /** The state after [event]; the same state when [event] changes nothing. */
+    fun on(event: LifeEvent): Life = when (this) {
+        Starting, Ready -> when (event) {
+            LifeEvent.ReportedReady -> Ready
+            LifeEvent.StopRequested -> Draining(byWatcher = true)
+            LifeEvent.StoppingItself -> Draining(byWatcher = false)
+            is LifeEvent.MissedHeartbeats -> Unresponsive(state, event.detail)
+            is LifeEvent.ProcessEnded -> exited(event, expected = false)
+        }
+        is Draining -> when (event) {
+            // A worker that stopped itself stays "stopped itself" (its slot is dropped) even if the watcher asks too.
+            LifeEvent.ReportedReady, LifeEvent.StopRequested, LifeEvent.StoppingItself, is LifeEvent.MissedHeartbeats -> this
+            is LifeEvent.ProcessEnded -> exited(event, expected = true)
+        }
+        is Unresponsive -> when (event) {
+            is LifeEvent.ProcessEnded -> exited(event.copy(reported = event.reported ?: detail), expected = false)
+            else -> this
+        }
+        is Exited -> this
+    }
+
+    private fun exited(e: LifeEvent.ProcessEnded, expected: Boolean): Exited {
+        val signal = if (e.exitCode in 129..159) e.exitCode - 128 else null
+        // A crash without a report is explained by the last lines of its stderr.
+        val detail = e.reported ?: if (!expected && e.exitCode != 0) e.stderrTail else null
+        return Exited(ExitReason(e.exitCode, signal, detail, expected), stoppedItself = this is Draining && !this.byWatcher)
+    }
+}
+
+/** What can happen to a worker. */
+internal sealed interface LifeEvent {
+    /** The worker sent READY. */
+    data object ReportedReady : LifeEvent
+
+    /** The watcher sent (or is about to send) STOP. */
+    data object StopRequested : LifeEvent
+
+    /** The worker sent STOPPING (`Cluster.stop()`): it ends by itself and is not replaced. */
+    data object StoppingItself : LifeEvent
+
+    /** No heartbeat answer; [detail] says for how long. */
+    data class MissedHeartbeats(val detail: String) : LifeEvent
+
+    /** The process ended with [exitCode]; [reported] is what it (or the watcher) said about why, [stderrTail] its last stderr lines. */
+    data class ProcessEnded(val exitCode: Int, val reported: String?, val stderrTail: String?) : LifeEvent
+}

@@ -1,0 +1,291 @@
+package dev.kcluster.internal.supervisor
+
+import dev.kcluster.ClusterEvent
+import dev.kcluster.ClusterException
+import dev.kcluster.ClusterState
+import dev.kcluster.ClusterWatcher
+import dev.kcluster.ClusterWorker
+import dev.kcluster.Message
+import dev.kcluster.RestartResult
+import dev.kcluster.ServerSocketPipeProvider
+import dev.kcluster.WatcherConfig
+import dev.kcluster.WorkerMessage
+import dev.kcluster.WorkerStatus
+import dev.kcluster.internal.ipc.FrameType
+import dev.kcluster.internal.ipc.IpcHub
+import dev.kcluster.internal.ipc.toPayload
+import dev.kcluster.internal.log.LogOutput
+import dev.kcluster.internal.messages.MessageHub
+import dev.kcluster.internal.process.Launcher
+import dev.kcluster.internal.process.ThreadDump
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.CoroutineName
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.NonCancellable
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.channels.BufferOverflow
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.MutableSharedFlow
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.SharedFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asSharedFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
+import kotlinx.coroutines.withContext
+import org.slf4j.LoggerFactory
+import java.net.InetSocketAddress
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.CopyOnWriteArrayList
+
+/**
+ * The watcher: the cluster's lifecycle ([ClusterState.Phase]), its slots, and what happens when a
+ * worker's life changes. The parts it composes each do one thing: [Spawner] (launch and follow a
+ * process), [FrameRouting], [Life] (one worker's states), [RestartPolicy], [HeartbeatMonitor],
+ * [StopEscalation], [RollingRestart] and [Scaling].
+ */
+internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterWatcher {
+    private val log = LoggerFactory.getLogger(ClusterWatcher::class.java)
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("kcluster-watcher"))
+    private val lifecycle = Mutex()
+    private val slots = CopyOnWriteArrayList<Slot>()
+    private val live = ConcurrentHashMap<Int, RealWorker>()
+    private val provider = ServerSocketPipeProvider()
+    private val messageHub = MessageHub<WorkerMessage>(
+        config.messageBufferCount, config.messageBufferBytes, log, "messages from workers",
+    ) { m -> m.message.size + m.message.type.length + 64 }
+    private val eventFlow = MutableSharedFlow<ClusterEvent>(extraBufferCapacity = 4096, onBufferOverflow = BufferOverflow.DROP_OLDEST)
+    private val stateFlow = MutableStateFlow(ClusterState(ClusterState.Phase.NEW, emptyList()))
+    private val terminated = CompletableDeferred<Throwable?>()
+    private val stopDone = CompletableDeferred<Unit>()
+    private val policy = RestartPolicy(config.maxRestarts, config.restartWindow.toNanos(), config.maxBackoff.toMillis())
+    private val stopper = StopEscalation(config.stopTimeout.toMillis(), log)
+    @Volatile private var phase = ClusterState.Phase.NEW
+    @Volatile private var failure: Throwable? = null
+
+    private lateinit var hub: IpcHub
+    private lateinit var spawner: Spawner
+    private var heartbeat: Job? = null
+    private val exitHook = Thread({ hub.close(); provider.close() }, "kcluster-watcher-exit")
+
+    init {
+        if (LogOutput.source == "main") LogOutput.source = "watcher"
+    }
+
+    override val workers: List<ClusterWorker> get() = slots.mapNotNull { s -> s.worker?.takeIf { it.life !is Life.Exited } }
+    override val messages: Flow<WorkerMessage> = messageHub.flow
+    override val events: SharedFlow<ClusterEvent> = eventFlow.asSharedFlow()
+    override val state: StateFlow<ClusterState> = stateFlow.asStateFlow()
+    override val droppedMessages: Long get() = messageHub.dropped
+    override val listeningAddresses: List<InetSocketAddress> get() = provider.addresses
+
+    override suspend fun start(count: Int) {
+        require(count >= 1) { "a cluster needs at least 1 worker, got $count" }
+        lifecycle.withLock {
+            check(phase == ClusterState.Phase.NEW) { "this watcher was already started; create a new ClusterWatcher to start again" }
+            hub = IpcHub(config.startTimeout.toMillis(), config.maxFrameSize)
+            spawner = Spawner(
+                config, hub, Launcher(config), provider, messageHub, scope,
+                clusterSize = { slots.size },
+                onChange = ::changed,
+                onLaunched = { w -> live[w.id] = w; eventFlow.tryEmit(ClusterEvent.WorkerStarted(w)) },
+                onExit = ::exited,
+            )
+            // If this JVM ends without stop() (SIGTERM, System.exit), still remove the IPC directory;
+            // the workers see their connection close and exit by themselves.
+            Runtime.getRuntime().addShutdownHook(exitHook)
+            setPhase(ClusterState.Phase.STARTING)
+            heartbeat = scope.launch { HeartbeatMonitor(config.heartbeatInterval.toMillis(), config.heartbeatTimeout.toNanos(), live::values, ::hung).run() }
+            try {
+                scaling().grow(count)
+            } catch (e: ClusterException) {
+                val failed = ClusterException("worker failed to start: ${e.message?.substringAfter("failed to start: ")}", e.reason)
+                failure = failed
+                scope.launch { stop() }
+                throw failed
+            }
+            setPhase(ClusterState.Phase.RUNNING)
+            log.info("{} workers ready", count)
+        }
+    }
+
+    private fun scaling() = Scaling(spawner, stopper, config.readyTimeout.toMillis(), ::addSlot, ::removeSlot)
+
+    private fun addSlot(): Slot {
+        val used = slots.map { it.index }.toSet()
+        return Slot(generateSequence(1) { it + 1 }.first { it !in used }).also { slots += it; publish() }
+    }
+
+    private fun removeSlot(slot: Slot) {
+        slots.remove(slot)
+        policy.forget(slot.index)
+        publish()
+    }
+
+    private fun setPhase(p: ClusterState.Phase) {
+        phase = p
+        publish()
+    }
+
+    private fun publish() {
+        val ws = slots.sortedBy { it.index }.flatMap { s -> listOfNotNull(s.worker, s.successor) }
+            .filter { it.life !is Life.Exited }
+            .map { w -> WorkerStatus(w.slot, w.id, w.pid, w.state, w.restarts, w.startedAt) }
+        stateFlow.value = ClusterState(phase, ws)
+    }
+
+    private fun changed(w: RealWorker, before: Life, after: Life) {
+        if (after === Life.Ready && before !== Life.Ready) eventFlow.tryEmit(ClusterEvent.WorkerReady(w))
+        publish()
+    }
+
+    private val running get() = phase == ClusterState.Phase.RUNNING || phase == ClusterState.Phase.STARTING
+
+    private suspend fun exited(w: RealWorker, exited: Life.Exited) {
+        live.remove(w.id)
+        val reason = exited.reason
+        if (reason.expected) log.info("worker {} (pid {}) exited: {}", w.id, w.pid, reason) else log.warn("worker {} (pid {}) crashed: {}", w.id, w.pid, reason)
+        eventFlow.tryEmit(ClusterEvent.WorkerExited(w, reason))
+        publish()
+        val slot = w.place
+        if (!running || slot.worker !== w || slot !in slots) return
+        when {
+            exited.stoppedItself -> {
+                removeSlot(slot)
+                if (slots.isEmpty()) scope.launch { stop() }
+            }
+            // Stopped on purpose: whoever asked (restart, scale, stop) handles the slot.
+            reason.expected -> Unit
+            // A rolling restart is starting this slot's successor: it takes over.
+            slot.successor != null -> Unit
+            // start() or scale() is waiting for this worker and reports its failure.
+            w.origin != Origin.RESPAWN && !w.ready.isCompleted -> Unit
+            else -> respawn(slot, w)
+        }
+    }
+
+    private suspend fun respawn(slot: Slot, old: RealWorker) {
+        val reason = old.exit.await()
+        when (val d = policy.onCrash(slot.index, System.nanoTime() - old.startedNanos)) {
+            is RestartPolicy.Decision.GiveUp -> {
+                val e = ClusterException(
+                    "workers crashed more than ${config.maxRestarts} times within ${config.restartWindow.toSeconds()} s; last: worker ${old.id} $reason", reason,
+                )
+                log.error("stopping: {}", e.message)
+                failure = e
+                scope.launch { stop() }
+            }
+            is RestartPolicy.Decision.Respawn -> {
+                if (d.delayMillis > 0) delay(d.delayMillis)
+                if (!running || slot.worker !== old || slot !in slots) return
+                val w = try {
+                    spawner.launch(slot, old.restarts + 1, Origin.RESPAWN)
+                } catch (e: Exception) {
+                    log.error("cannot respawn worker {}: {}", old.id, e.message)
+                    return
+                }
+                slot.worker = w
+                publish()
+                log.info("worker {} replaced crashed worker {} after {} ms", w.id, old.id, d.delayMillis)
+                eventFlow.tryEmit(ClusterEvent.WorkerRespawned(old, w, d.delayMillis))
+            }
+        }
+    }
+
+    private fun hung(w: RealWorker, silentMillis: Long) {
+        val detail = "unresponsive: no heartbeat answer for $silentMillis ms"
+        if (w.transition(LifeEvent.MissedHeartbeats(detail)) !is Life.Unresponsive) return
+        w.reported = detail
+        scope.launch {
+            log.warn("worker {} (pid {}) has not answered heartbeats for {} ms; taking a thread dump", w.id, w.pid, silentMillis)
+            val dump = withContext(Dispatchers.IO) { ThreadDump.take(w.pid, config.javaCommand) }
+            if (dump != null) {
+                log.warn("thread dump of worker {} (pid {}):\n{}", w.id, w.pid, dump)
+            } else {
+                log.warn("no thread dump of worker {} (pid {}): jcmd/jstack did not answer (process stopped or hung in native code)", w.id, w.pid)
+            }
+            eventFlow.tryEmit(ClusterEvent.WorkerUnresponsive(w, dump))
+            w.process.destroyForcibly()
+        }
+    }
+
+    override suspend fun stop() {
+        withContext(NonCancellable) {
+            val first = synchronized(this@RealClusterWatcher) {
+                when (phase) {
+                    ClusterState.Phase.NEW -> { setPhase(ClusterState.Phase.STOPPED); null }
+                    ClusterState.Phase.STARTING, ClusterState.Phase.RUNNING -> { setPhase(ClusterState.Phase.STOPPING); true }
+                    else -> false
+                }
+            }
+            if (first == null) {
+                finish()
+                return@withContext
+            }
+            if (!first) {
+                stopDone.await()
+                return@withContext
+            }
+            heartbeat?.cancel()
+            live.values.toList().map { w -> scope.async { stopper.stop(w) } }.awaitAll()
+            hub.close()
+            provider.close()
+            runCatching { Runtime.getRuntime().removeShutdownHook(exitHook) }
+            setPhase(ClusterState.Phase.STOPPED)
+            finish()
+        }
+    }
+
+    private fun finish() {
+        messageHub.close()
+        eventFlow.tryEmit(ClusterEvent.Stopped(failure))
+        terminated.complete(failure)
+        stopDone.complete(Unit)
+        scope.cancel()
+    }
+
+    override suspend fun restart(): RestartResult = lifecycle.withLock {
+        check(phase == ClusterState.Phase.RUNNING) { "cannot restart a watcher that is not running (it is ${phase.name.lowercase()})" }
+        eventFlow.tryEmit(ClusterEvent.RestartStarted(slots.size))
+        val result = RollingRestart(
+            spawner, stopper, config.readyTimeout.toMillis(), log,
+            stillRunning = { phase == ClusterState.Phase.RUNNING },
+            onReplaced = { _, _ -> publish() },
+        ).run(slots.sortedBy { it.index })
+        // A worker that crashed while its successor was starting, when that successor then failed, is respawned now.
+        for (slot in slots) {
+            val w = slot.worker ?: continue
+            if (w.life is Life.Exited && !w.exit.await().expected && running) scope.launch { respawn(slot, w) }
+        }
+        eventFlow.tryEmit(ClusterEvent.RestartFinished(result))
+        result
+    }
+
+    override suspend fun scale(count: Int) {
+        require(count >= 1) { "a cluster needs at least 1 worker, got $count" }
+        lifecycle.withLock {
+            check(phase == ClusterState.Phase.RUNNING) { "cannot scale a watcher that is not running" }
+            val ordered = slots.sortedBy { it.index }
+            if (count > ordered.size) scaling().grow(count - ordered.size) else scaling().shrink(ordered.drop(count))
+            log.info("scaled to {} workers", count)
+        }
+    }
+
+    override fun broadcast(message: Message): Int {
+        val payload = message.toPayload()
+        return workers.count { w -> runCatching { (w as RealWorker).conn?.send(FrameType.MESSAGE, payload) != null }.getOrDefault(false) }
+    }
+
+    override suspend fun awaitTermination(): Throwable? = terminated.await()
+
+    override fun close() = runBlocking { stop() }
+}

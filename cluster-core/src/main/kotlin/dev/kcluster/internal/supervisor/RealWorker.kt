@@ -1,0 +1,99 @@
+package dev.kcluster.internal.supervisor
+
+import dev.kcluster.ClientSocketSendPipe
+import dev.kcluster.ClusterWorker
+import dev.kcluster.ExitReason
+import dev.kcluster.Message
+import dev.kcluster.WorkerState
+import dev.kcluster.internal.ipc.Connection
+import dev.kcluster.internal.ipc.FrameType
+import dev.kcluster.internal.ipc.toPayload
+import dev.kcluster.internal.net.JdkChannels
+import kotlinx.coroutines.CompletableDeferred
+import java.io.IOException
+import java.nio.channels.SocketChannel
+import java.time.Instant
+
+/** Why a worker was launched; decides who handles its failure before READY. */
+internal enum class Origin {
+    /** By start() or scale(): a failure before READY fails that call, and the worker is not respawned. */
+    INITIAL,
+
+    /** To replace a crashed worker: a failure goes through the restart policy again. */
+    RESPAWN,
+
+    /** By a rolling restart: a failure before READY rolls the restart back. */
+    REPLACEMENT,
+}
+
+/** One worker JVM as the watcher sees it. Its state changes only through [transition]. */
+internal class RealWorker(
+    override val id: Int,
+    val place: Slot,
+    override val restarts: Int,
+    val process: Process,
+    val origin: Origin,
+    private val onChange: (RealWorker, Life, Life) -> Unit,
+) : ClusterWorker {
+    override val pid: Long = process.pid()
+    override val startedAt: Instant = Instant.now()
+    val startedNanos: Long = System.nanoTime()
+    override val slot: Int get() = place.index
+
+    @Volatile var life: Life = Life.Starting
+        private set
+    override val state: WorkerState get() = life.state
+
+    @Volatile var conn: Connection? = null
+    val ready = CompletableDeferred<Unit>()
+    val exit = CompletableDeferred<ExitReason>()
+
+    /** Why it ends, as the worker reported it (EXIT_REASON) or the watcher found (no connection in time). */
+    @Volatile var reported: String? = null
+    @Volatile var lastPong: Long = System.nanoTime()
+    private val stderrTail = ArrayDeque<String>()
+
+    /** Applies [event]; returns the new state. Listeners hear about every real change, in order. */
+    fun transition(event: LifeEvent): Life {
+        val (before, after) = synchronized(this) {
+            val before = life
+            val after = before.on(event)
+            life = after
+            before to after
+        }
+        if (after != before) {
+            onChange(this, before, after)
+            if (after === Life.Ready) ready.complete(Unit)
+            if (after is Life.Exited) exit.complete(after.reason)
+        }
+        return after
+    }
+
+    fun stderrLine(line: String) = synchronized(stderrTail) {
+        stderrTail.addLast(line)
+        if (stderrTail.size > 20) stderrTail.removeFirst()
+    }
+
+    fun stderrTail(): String? = synchronized(stderrTail) { if (stderrTail.isEmpty()) null else stderrTail.joinToString("\n") }
+
+    private fun connection(): Connection = conn?.takeIf { it.isOpen } ?: throw IOException("worker $id is not connected (state $state)")
+
+    override fun send(message: Message) = connection().send(FrameType.MESSAGE, message.toPayload())
+
+    override fun sendSocket(socket: SocketChannel, data: Message?) {
+        connection().send(FrameType.CLIENT_SOCKET, ClientSocketSendPipe.encodeClientSocket(socket, data), JdkChannels.fdOf(socket))
+        socket.close()
+    }
+
+    override fun toString(): String = "worker $id (slot $slot, pid $pid, $state)"
+}
+
+/**
+ * A place in the cluster, numbered from 1 (the lowest free number), held by one worker at a time;
+ * respawns and restarts refill it. While a rolling restart starts a worker's successor, [successor]
+ * holds it, and a crash of the current worker is not respawned (the successor takes over).
+ */
+internal class Slot(val index: Int) {
+    @Volatile var worker: RealWorker? = null
+    @Volatile var successor: RealWorker? = null
+}
