@@ -1,13 +1,9 @@
 package dev.kcluster
 
 import dev.kcluster.internal.WorkerRuntime
+import dev.kcluster.internal.standalone.StandaloneRuntime
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.runBlocking
-import org.slf4j.LoggerFactory
-import sun.misc.Signal
-import java.util.concurrent.atomic.AtomicBoolean
-import java.util.concurrent.atomic.AtomicInteger
-import kotlin.system.exitProcess
 
 /**
  * What a program calls to take part in a cluster. The same program runs unchanged standalone:
@@ -27,10 +23,10 @@ public object Cluster {
     @JvmStatic
     public val isWorker: Boolean get() = runtime != null
 
-    /** This worker's id (1, 2, …; never reused within a watcher), or null when standalone. */
+    /** This worker's id (1, 2, …; never reused within a watcher), or 0 when standalone. */
     @JvmStatic
     @get:JvmName("workerId")
-    public val workerId: Int? get() = runtime?.id
+    public val workerId: Int get() = runtime?.id ?: StandaloneRuntime.WORKER_ID
 
     /**
      * How many workers the watcher was running or starting when this worker was launched (1 standalone).
@@ -41,12 +37,14 @@ public object Cluster {
     public val workerCount: Int get() = runtime?.clusterSize ?: 1
 
     /**
-     * The message channel to the watcher.
-     * @throws IllegalStateException when standalone.
+     * The message channel to the watcher. Standalone it exists only under a front end that plays the
+     * watcher's part in-process (the DSL's `--standalone`).
+     * @throws IllegalStateException when standalone otherwise.
      */
     @JvmStatic
     @get:JvmName("channel")
-    public val channel: WorkerChannel get() = worker("Cluster.channel")
+    public val channel: WorkerChannel
+        get() = runtime ?: if (StandaloneRuntime.loopbackEnabled) StandaloneRuntime.channel else worker("Cluster.channel")
 
     /**
      * Client connections the watcher hands to this worker (`ClusterWorker.sendSocket`).
@@ -63,7 +61,7 @@ public object Cluster {
      */
     @JvmStatic
     public fun serverSocketFactory(): ServerSocketFactory {
-        val rt = runtime ?: return LocalServerSocketFactory().also { standalone() }
+        val rt = runtime ?: return StandaloneRuntime.serverSockets.also { standalone() }
         if (!rt.reusePort) return rt.serverSockets
         return object : ServerSocketFactory {
             override fun listen(address: String, options: ListenOptions) = rt.serverSockets.listen(address, options.withReusePort(true))
@@ -109,25 +107,5 @@ public object Cluster {
             "(standalone, use Cluster.serverSocketFactory() and Cluster.awaitTermination(), which work everywhere)",
     )
 
-    private val standaloneStop = CompletableDeferred<Unit>()
-    private val signalsInstalled = AtomicBoolean()
-    private val signalCount = AtomicInteger()
-
-    private fun standalone(): CompletableDeferred<Unit> {
-        if (signalsInstalled.compareAndSet(false, true)) {
-            for (name in listOf("TERM", "INT", "HUP")) {
-                runCatching {
-                    Signal.handle(Signal(name)) { sig ->
-                        if (signalCount.incrementAndGet() > 1) {
-                            Thread({ exitProcess(128 + sig.number) }, "kcluster-second-signal").start()
-                            return@handle
-                        }
-                        LoggerFactory.getLogger(Cluster::class.java).info("SIG{} received; stopping", sig.name)
-                        standaloneStop.complete(Unit)
-                    }
-                }
-            }
-        }
-        return standaloneStop
-    }
+    private fun standalone(): CompletableDeferred<Unit> = StandaloneRuntime.termination()
 }

@@ -13,7 +13,7 @@ class StandaloneTest : FunSpec({
         test("the same program runs standalone and stops on SIG$sig") {
             val p = startJvm(StandaloneProgram::class.java)
             val out = p.inputStream.bufferedReader()
-            out.readLine() shouldBe "isWorker=false workerId=null"
+            out.readLine() shouldBe "isWorker=false workerId=0"
             out.readLine() shouldContain "Cluster.channel is only available in a worker started by a cluster watcher; check Cluster.isWorker first"
             val port = out.readLine().removePrefix("port ").toInt()
             ask(port) shouldBe "standalone"

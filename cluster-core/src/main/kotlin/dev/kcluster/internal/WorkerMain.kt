@@ -70,9 +70,24 @@ internal object WorkerMain {
             val cause = e.targetException
             fail(runtime, "uncaught exception in ${args[0]}.main: ${stackTrace(cause)}")
         }
-        // main returned: exit once the watcher asks (or at once if it already has); until then the
-        // JVM lives as long as the program's own non-daemon threads do.
+        // main returned. The one meaning of that, for every API: a worker that still runs non-daemon
+        // threads (a server on its own threads) keeps serving until the watcher stops it; once none is
+        // left, the worker has finished: it stops itself (not replaced) and exits 0.
         runtime.termination.invokeOnCompletion { exitAfterStop(runtime) }
+        Thread({
+            awaitNonDaemonThreads()
+            if (!runtime.termination.isCompleted) runtime.stopSelf()
+        }, "kcluster-main-returned").start()
+    }
+
+    /** Returns once no non-daemon thread but the caller (and the JVM's DestroyJavaVM) is alive. */
+    private fun awaitNonDaemonThreads() {
+        val me = Thread.currentThread()
+        while (true) {
+            val others = Thread.getAllStackTraces().keys.filter { !it.isDaemon && it !== me && it.isAlive && it.name != "DestroyJavaVM" }
+            if (others.isEmpty()) return
+            others.forEach { it.join() }
+        }
     }
 
     private fun resolveMain(name: String): java.lang.reflect.Method {

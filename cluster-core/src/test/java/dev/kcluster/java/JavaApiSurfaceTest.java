@@ -116,9 +116,9 @@ class JavaApiSurfaceTest {
     @Test
     void clusterFacadeStandalone() throws IOException {
         boolean worker = Cluster.isWorker();
-        Integer id = Cluster.workerId();
+        int id = Cluster.workerId();
         assertFalse(worker);
-        assertNull(id);
+        assertEquals(0, id);
         Cluster.ready();
         ServerSocketFactory factory = Cluster.serverSocketFactory();
         try (ServerSocketChannel s = factory.listen("127.0.0.1:0")) {

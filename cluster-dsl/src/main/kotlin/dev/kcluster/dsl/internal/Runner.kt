@@ -1,9 +1,12 @@
+@file:OptIn(dev.kcluster.InternalKclusterApi::class)
+
 package dev.kcluster.dsl.internal
 
 import dev.kcluster.Cluster
 import dev.kcluster.ClusterEvent
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.WatcherConfig
+import dev.kcluster.StandaloneCluster
 import dev.kcluster.WorkerMessage
 import dev.kcluster.dsl.ClusterSpec
 import dev.kcluster.dsl.WatcherScope
@@ -21,6 +24,8 @@ import kotlinx.coroutines.async
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.flow.emptyFlow
+import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.flow.transformWhile
 import kotlinx.coroutines.job
 import kotlinx.coroutines.joinAll
@@ -70,17 +75,10 @@ internal object Runner {
         return b.build()
     }
 
-    private fun runWorker(spec: ClusterSpec) = runBlocking(Dispatchers.Default) {
-        val terminated = async(start = CoroutineStart.UNDISPATCHED) { Cluster.awaitTermination() }
-        try {
-            runWorkerBlock(spec, ClusterBackend)
-            // The block returned: a worker that was not asked to stop has finished, so it is not replaced.
-            // (An exception instead propagates out of main: the worker crashed and is respawned.)
-            if (!terminated.isCompleted) Cluster.stop()
-        } finally {
-            terminated.cancel()
-        }
-    }
+    // When the block returns, main returns: the worker has finished unless it still runs non-daemon
+    // threads (core's one rule, see WorkerMain). An exception instead propagates out of main: the
+    // worker crashed and is respawned.
+    private fun runWorker(spec: ClusterSpec) = runBlocking(Dispatchers.Default) { runWorkerBlock(spec, ClusterBackend) }
 
     /**
      * Runs the worker block. Coroutines it launches live under their own supervisor: one failing while the
@@ -109,26 +107,21 @@ internal object Runner {
     }
 
     private fun runStandalone(spec: ClusterSpec): Int = runBlocking(Dispatchers.Default) {
+        StandaloneCluster.enable()
         val local = LocalWorker()
-        val toWatcher = Channel<WorkerMessage>(Channel.UNLIMITED)
         val readySignal = CompletableDeferred<Unit>()
         val handlerJob = SupervisorJob(coroutineContext.job)
-        val handlers = Handlers(spec, CoroutineScope(coroutineContext + handlerJob), WatcherScope(LocalControl(local)))
-        val pump = launch { for (m in toWatcher) handlers.message(m) }
+        val messages = StandaloneCluster.fromWorker.map { WorkerMessage(local, it) }
+        val handlers = Handlers(spec, CoroutineScope(coroutineContext + handlerJob), WatcherScope(LocalControl(local)), messages, emptyFlow())
         launch(handlerJob) { readySignal.await(); handlers.started() }
         try {
-            runWorkerBlock(spec, StandaloneBackend(local, toWatcher, readySignal))
-            toWatcher.close()
-            withTimeoutOrNull(DRAIN_MILLIS) {
-                pump.join()
-                handlers.close()
-                handlers.jobs.toList().joinAll()
-            }
+            runWorkerBlock(spec, StandaloneBackend(local, readySignal))
+            // Let the handlers take what the block sent, then end.
+            StandaloneCluster.endMessages()
+            withTimeoutOrNull(DRAIN_MILLIS) { handlers.jobs.toList().joinAll() }
             0
         } finally {
-            pump.cancel()
             handlerJob.cancel()
-            local.inbox.close()
         }
     }
 
@@ -138,11 +131,8 @@ internal object Runner {
         val stopping = AtomicBoolean()
         val requestStop = { if (stopping.compareAndSet(false, true)) outer.launch { watcher.stop() }; Unit }
         val handlerJob = SupervisorJob(coroutineContext.job)
-        val handlers = Handlers(spec, CoroutineScope(coroutineContext + handlerJob), WatcherScope(WatcherControl(watcher, requestStop)))
-        val events = launch(start = CoroutineStart.UNDISPATCHED) {
-            watcher.events.transformWhile { emit(it); it !is ClusterEvent.Stopped }.collect { handlers.event(it) }
-        }
-        val pump = launch { watcher.messages.collect { handlers.message(it) } }
+        val events = watcher.events.transformWhile { emit(it); it !is ClusterEvent.Stopped }
+        val handlers = Handlers(spec, CoroutineScope(coroutineContext + handlerJob), WatcherScope(WatcherControl(watcher, requestStop)), watcher.messages, events)
         val restoreSignals = if (!installSignals) ({}) else Signals.install(requestStop) {
             outer.launch {
                 runCatching { watcher.restart() }
@@ -159,19 +149,12 @@ internal object Runner {
                 watcher.stop()
                 e
             }
-            withTimeoutOrNull(DRAIN_MILLIS) {
-                pump.join()
-                events.join()
-                handlers.close()
-                handlers.jobs.toList().joinAll()
-            }
+            withTimeoutOrNull(DRAIN_MILLIS) { handlers.jobs.toList().joinAll() }
             if (failure != null) log.error("the cluster stopped on a failure: {}", failure.message)
             if (failure == null) 0 else 1
         } finally {
             restoreSignals()
             handlerJob.cancel()
-            pump.cancel()
-            events.cancel()
             withContext(NonCancellable) { watcher.stop() }
         }
     }

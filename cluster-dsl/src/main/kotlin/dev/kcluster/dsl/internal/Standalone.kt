@@ -1,3 +1,5 @@
+@file:OptIn(dev.kcluster.InternalKclusterApi::class)
+
 package dev.kcluster.dsl.internal
 
 import dev.kcluster.Cluster
@@ -5,55 +7,45 @@ import dev.kcluster.ClusterWorker
 import dev.kcluster.ListenOptions
 import dev.kcluster.Message
 import dev.kcluster.RestartResult
-import dev.kcluster.WorkerMessage
+import dev.kcluster.StandaloneCluster
 import dev.kcluster.WorkerState
 import kotlinx.coroutines.CompletableDeferred
-import kotlinx.coroutines.channels.Channel
-import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.flow.consumeAsFlow
 import java.nio.channels.ServerSocketChannel
 import java.nio.channels.SocketChannel
 import java.time.Instant
 
-/** The one in-process worker of a `--standalone` run, as the handlers see it. */
+/**
+ * The one in-process worker of a `--standalone` run, as the handlers see it. Standalone mode itself is
+ * core's ([Cluster] without a watcher); this only gives the handlers a [ClusterWorker] to reply to.
+ */
 internal class LocalWorker : ClusterWorker {
-    val inbox = Channel<Message>(Channel.UNLIMITED)
     val sockets = java.util.concurrent.CopyOnWriteArrayList<ServerSocketChannel>()
-    override val id = 0
+    override val id = Cluster.workerId
+    override val slot = 1
     override val pid: Long = ProcessHandle.current().pid()
     override val state = WorkerState.READY
     override val startedAt: Instant = Instant.now()
     override val restarts = 0
-    override fun send(message: Message) {
-        inbox.trySend(message)
-    }
+    override fun send(message: Message) = StandaloneCluster.toWorker(message)
     override fun sendSocket(socket: SocketChannel, data: Message?) =
         throw UnsupportedOperationException("sendSocket needs a watcher; a --standalone run has no client-socket pipe")
     override fun toString() = "standalone worker (pid $pid)"
 }
 
+/** The worker side of a `--standalone` run: core's standalone [Cluster], plus READY and sockets for the handlers. */
 internal class StandaloneBackend(
     private val local: LocalWorker,
-    private val toWatcher: Channel<WorkerMessage>,
     private val readySignal: CompletableDeferred<Unit>,
-) : WorkerBackend {
-    override val workerId = 0
+) : WorkerBackend by ClusterBackend {
     override val standalone = true
     override fun listen(address: String, options: ListenOptions): ServerSocketChannel =
-        Cluster.serverSocketFactory().listen(address, options).also {
+        ClusterBackend.listen(address, options).also {
             local.sockets += it
             readySignal.complete(Unit)
         }
     override fun ready() {
         readySignal.complete(Unit)
     }
-    override suspend fun awaitTermination() = Cluster.awaitTermination()
-    override fun send(message: Message) {
-        toWatcher.trySend(WorkerMessage(local, message))
-    }
-    override val incoming: Flow<Message> get() = local.inbox.consumeAsFlow()
-    override suspend fun receive(): Message? = local.inbox.receiveCatching().getOrNull()
-    override fun stop() = Cluster.stop()
 }
 
 internal class LocalControl(private val local: LocalWorker) : Control {

@@ -21,7 +21,7 @@ internal interface WorkerBackend {
 
 /** A worker launched by a watcher: everything goes through [Cluster]. */
 internal object ClusterBackend : WorkerBackend {
-    override val workerId: Int get() = Cluster.workerId ?: 0
+    override val workerId: Int get() = Cluster.workerId
     override val standalone = false
     override fun listen(address: String, options: ListenOptions) = Cluster.serverSocketFactory().listen(address, options)
     override fun ready() = Cluster.ready()
