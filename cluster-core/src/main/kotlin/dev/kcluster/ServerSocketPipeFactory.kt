@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger
 public class ServerSocketPipeFactory internal constructor(
     private val conn: Connection,
     private val timeoutMillis: Long,
+    private val beforeListen: () -> Unit = {},
     private val onListen: () -> Unit = {},
 ) : ServerSocketFactory, Closeable {
     private val nextId = AtomicInteger()
@@ -67,6 +68,7 @@ public class ServerSocketPipeFactory internal constructor(
 
     @Throws(IOException::class)
     override fun listen(address: String, options: ListenOptions): ServerSocketChannel {
+        beforeListen()
         val channel = if (options.reusePort) LocalServerSocketFactory.bindLocal(address, options) else request(address, options)
         if (options.tcpNoDelay) setNoDelay(channel)
         onListen()

@@ -73,6 +73,14 @@ public class WatcherConfig private constructor(b: Builder) {
     /** How many bytes of worker messages wait for a consumer before new ones are dropped (and counted). */
     public val messageBufferBytes: Long = b.messageBufferBytes
 
+    /**
+     * How many standby workers to keep: JVMs that have run the program up to the point where it would
+     * start serving (its first listen, `Cluster.ready()`), held there. When a worker crashes, a standby
+     * is promoted at once (and a new standby is started in the background). A rolling restart replaces
+     * the standbys too: they run the old code. 0 (the default) keeps none.
+     */
+    public val standby: Int = b.standby
+
     /** Builds a [WatcherConfig]; every setter returns the builder. */
     public class Builder internal constructor(internal val target: String) {
         internal val args = mutableListOf<String>()
@@ -93,6 +101,7 @@ public class WatcherConfig private constructor(b: Builder) {
         internal var readyPolicy: ReadyPolicy = ReadyPolicy.LISTEN
         internal var socketMode: SocketMode = SocketMode.SHARED
         internal var maxFrameSize: Int = 16 * 1024 * 1024
+        internal var standby: Int = 0
         internal var messageBufferCount: Int = 10_000
         internal var messageBufferBytes: Long = 64L * 1024 * 1024
 
@@ -115,6 +124,7 @@ public class WatcherConfig private constructor(b: Builder) {
         public fun readyPolicy(p: ReadyPolicy): Builder = apply { readyPolicy = p }
         public fun socketMode(m: SocketMode): Builder = apply { socketMode = m }
         public fun maxFrameSize(bytes: Int): Builder = apply { maxFrameSize = bytes }
+        public fun standby(count: Int): Builder = apply { standby = count }
         public fun messageBuffer(count: Int, bytes: Long): Builder = apply { messageBufferCount = count; messageBufferBytes = bytes }
 
         public fun startTimeout(d: kotlin.time.Duration): Builder = startTimeout(d.toJavaDuration())
@@ -136,6 +146,7 @@ public class WatcherConfig private constructor(b: Builder) {
             require(heartbeatTimeout > heartbeatInterval) { "heartbeatTimeout ($heartbeatTimeout) must be longer than heartbeatInterval ($heartbeatInterval)" }
             require(maxRestarts >= 0) { "maxRestarts must be >= 0, was $maxRestarts" }
             require(maxFrameSize >= 64 * 1024) { "maxFrameSize must be at least 64 KiB, was $maxFrameSize" }
+            require(standby >= 0) { "standby must be >= 0, was $standby" }
             require(messageBufferCount >= 1) { "messageBuffer count must be >= 1, was $messageBufferCount" }
             require(messageBufferBytes >= maxFrameSize) { "messageBuffer bytes ($messageBufferBytes) must hold at least one frame of maxFrameSize ($maxFrameSize)" }
             return WatcherConfig(this)

@@ -46,7 +46,10 @@ internal object WorkerMain {
         }
         val policy = runCatching { ReadyPolicy.valueOf(System.getenv(WorkerRuntime.ENV_READY) ?: "LISTEN") }.getOrDefault(ReadyPolicy.LISTEN)
         val size = System.getenv(WorkerRuntime.ENV_WORKERS)?.toIntOrNull()?.coerceAtLeast(1) ?: 1
-        val runtime = WorkerRuntime(id, conn, policy, size, System.getenv(WorkerRuntime.ENV_SOCKET_MODE) == "reuseport")
+        val runtime = WorkerRuntime(
+            id, conn, policy, size, System.getenv(WorkerRuntime.ENV_SOCKET_MODE) == "reuseport",
+            standby = System.getenv(WorkerRuntime.ENV_STANDBY) == "1",
+        )
         WorkerRuntime.current = runtime
         LogOutput.source = "worker $id"
         LogSink.forward = runtime::forwardLog

@@ -26,13 +26,17 @@ internal class WorkerRuntime(
     val readyPolicy: ReadyPolicy,
     val clusterSize: Int,
     val reusePort: Boolean,
+    /** True for a standby: [awaitPromotion] holds the program until the watcher sends PROMOTE. */
+    val standby: Boolean = false,
 ) : WorkerChannel {
+    private val promoted = java.util.concurrent.CountDownLatch(if (standby) 1 else 0)
+    private val heldSent = AtomicBoolean()
     val termination = CompletableDeferred<Unit>()
     private val inbox = MessageHub<Message>(INBOX_COUNT, INBOX_BYTES, LoggerFactory.getLogger(WorkerChannel::class.java), "messages from the watcher") { it.size + 64 }
     private val readySent = AtomicBoolean()
     val exiting = AtomicBoolean()
     val clientSockets = ClientSocketReceivePipe(conn)
-    val serverSockets = ServerSocketPipeFactory(conn, 30_000) { if (readyPolicy == ReadyPolicy.LISTEN) ready() }
+    val serverSockets = ServerSocketPipeFactory(conn, 30_000, beforeListen = ::awaitPromotion) { if (readyPolicy == ReadyPolicy.LISTEN) ready() }
 
     /** Test hook: while true, PINGs are not answered (the reader thread blocks), like a hung JVM. */
     @Volatile var stallHeartbeats = false
@@ -43,6 +47,7 @@ internal class WorkerRuntime(
             conn.send(FrameType.PONG, frame.payload)
         }
         conn.on(FrameType.STOP) { termination.complete(Unit) }
+        conn.on(FrameType.PROMOTE) { promoted.countDown() }
         conn.on(FrameType.MESSAGE) { frame -> inbox.offer(messageFrom(frame)) }
         conn.closed.whenComplete { _, _ ->
             inbox.close()
@@ -51,7 +56,21 @@ internal class WorkerRuntime(
     }
 
     fun ready() {
+        awaitPromotion()
         if (readySent.compareAndSet(false, true)) conn.send(FrameType.READY)
+    }
+
+    /**
+     * A standby's program waits here, at the point where it would start serving (its first listen,
+     * `Cluster.ready()`, or before `main` under the START policy), until the watcher promotes it; the
+     * first time, the watcher is told (HELD) that this standby is warm. Returns at once otherwise.
+     */
+    fun awaitPromotion() {
+        if (promoted.count == 0L) return
+        if (heldSent.compareAndSet(false, true)) runCatching { conn.send(FrameType.HELD) }
+        while (!promoted.await(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            if (!conn.isOpen) throw IllegalStateException("the watcher went away before promoting this standby")
+        }
     }
 
     /** Graceful self-termination: tell the watcher not to respawn us, then end awaitTermination(). */
@@ -84,6 +103,7 @@ internal class WorkerRuntime(
         const val ENV_READY = "KCLUSTER_READY"
         const val ENV_SOCKET_MODE = "KCLUSTER_SOCKET_MODE"
         const val ENV_MAX_FRAME = "KCLUSTER_MAX_FRAME"
+        const val ENV_STANDBY = "KCLUSTER_STANDBY"
         const val INBOX_COUNT = 10_000
         const val INBOX_BYTES = 64L * 1024 * 1024
     }

@@ -15,7 +15,7 @@ import java.nio.channels.ServerSocketChannel
  * Test worker, driven by messages from the watcher (replies are strings):
  * - any text → "echo:<text> from <id>"; "whoami" → "id <id> pid <pid>"; bytes → the bytes reversed
  * - "stop-yourself" → Cluster.stop(); "stall" → stops answering heartbeats; "throw" → main throws
- * - "listen-taken:<port>" → "bind-error: <message>" or "bound"
+ * - "listen-taken:<port>" → "bind-error: <message>" or "bound"; "version" → "version <V> from <id>" (args `version-file F`: F read at start)
  * With args `listen ADDR` it serves a shared listener: each connection gets "worker <id>\n".
  * With arg `clients` it answers sockets handed over by the watcher with "worker <id> got <data>\n".
  * On termination it stops accepting, finishes the connection in hand, and sends "bye <id>".
@@ -25,6 +25,8 @@ object EchoWorker {
     fun main(args: Array<String>) = runBlocking {
         val log = LoggerFactory.getLogger(EchoWorker::class.java)
         val id = Cluster.workerId
+        // "Code version": read at start, before anything else, like classes a JVM loads.
+        val version = args.indexOf("version-file").let { v -> if (v >= 0) java.io.File(args[v + 1]).readText().trim() else "" }
         log.info("hello from worker {}", id)
         println("stdout line from worker $id")
         var server: ServerSocketChannel? = null
@@ -63,6 +65,7 @@ object EchoWorker {
                     text == "throw" -> throw IllegalStateException("boom requested")
                     text == "whoami" -> "id $id pid ${ProcessHandle.current().pid()}"
                     text == "count" -> "count ${Cluster.workerCount}"
+                    text == "version" -> "version $version from $id"
                     text.startsWith("listen-taken:") -> try {
                         Cluster.serverSocketFactory().listen("127.0.0.1:" + text.substringAfter(':')).close()
                         "bound"

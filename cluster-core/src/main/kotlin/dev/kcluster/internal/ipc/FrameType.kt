@@ -3,7 +3,7 @@ package dev.kcluster.internal.ipc
 /** Frame types on the wire (`u32 length | u8 type | payload`). Codes are part of the protocol. */
 internal enum class FrameType(val code: Int, val carriesFd: Boolean = false) {
     HELLO(1), WELCOME(2), REJECT(3),
-    READY(10), MESSAGE(11), LOG(12),
+    READY(10), MESSAGE(11), LOG(12), HELD(13), PROMOTE(14),
     LISTEN(20), LISTEN_OK(21, carriesFd = true), LISTEN_ERR(22),
     CLIENT_SOCKET(30, carriesFd = true),
     PING(40), PONG(41),

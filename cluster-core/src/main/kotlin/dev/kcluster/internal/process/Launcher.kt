@@ -35,7 +35,7 @@ internal class Launcher(private val config: WatcherConfig) {
         classpath = entries.distinct().joinToString(File.pathSeparator)
     }
 
-    fun start(workerId: Int, socket: Path, clusterSize: Int): Process {
+    fun start(workerId: Int, socket: Path, clusterSize: Int, standby: Boolean = false): Process {
         val cmd = mutableListOf(config.javaCommand)
         cmd += config.jvmOptions
         cmd += listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", classpath, WorkerMain::class.java.name, mainClass)
@@ -46,6 +46,7 @@ internal class Launcher(private val config: WatcherConfig) {
         env.putAll(config.environment)
         env[WorkerRuntime.ENV_SOCKET] = socket.toString()
         env[WorkerRuntime.ENV_ID] = workerId.toString()
+        if (standby) env[WorkerRuntime.ENV_STANDBY] = "1"
         env[WorkerRuntime.ENV_WORKERS] = clusterSize.toString()
         env[WorkerRuntime.ENV_READY] = config.readyPolicy.name
         env[WorkerRuntime.ENV_MAX_FRAME] = config.maxFrameSize.toString()

@@ -17,6 +17,7 @@ import dev.kcluster.internal.messages.MessageHub
 internal object FrameRouting {
     fun route(w: RealWorker, conn: Connection, messages: MessageHub<WorkerMessage>) {
         conn.on(FrameType.READY) { w.transition(LifeEvent.ReportedReady) }
+        conn.on(FrameType.HELD) { w.transition(LifeEvent.Held) }
         conn.on(FrameType.MESSAGE) { frame -> messages.offer(WorkerMessage(w, messageFrom(frame))) }
         conn.on(FrameType.LOG) { frame -> Relay.emit(LogRecord.decode(frame.payload), w.id) }
         conn.on(FrameType.PONG) { w.lastPong = System.nanoTime() }

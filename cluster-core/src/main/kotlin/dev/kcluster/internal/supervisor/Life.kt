@@ -9,8 +9,9 @@ import dev.kcluster.WorkerState
  *
  * ```
  * Starting ──READY──▶ Ready ──stop──▶ Draining ──exit──▶ Exited(expected)
- *    │                  │  └─missed heartbeats─▶ Unresponsive ──exit──▶ Exited(crash)
- *    └──────────────────┴───────────────exit───────────────────────────▶ Exited(crash)
+ *  │  ▲                 │  └─missed heartbeats─▶ Unresponsive ──exit──▶ Exited(crash)
+ *  │  └─promote─ Standby ◀─HELD─ (a standby's Starting)
+ *  └────────────────────┴───────────────exit───────────────────────────▶ Exited(crash)
  * ```
  */
 internal sealed class Life(val state: WorkerState) {
@@ -19,6 +20,9 @@ internal sealed class Life(val state: WorkerState) {
 
     /** Taking traffic. */
     data object Ready : Life(WorkerState.READY)
+
+    /** A standby, held before it would start serving until it is promoted. */
+    data object Standby : Life(WorkerState.STANDBY)
 
     /** Told to stop by the watcher ([byWatcher]), or stopping itself with `Cluster.stop()`; its exit is expected. */
     data class Draining(val byWatcher: Boolean) : Life(WorkerState.DRAINING)
@@ -32,7 +36,17 @@ internal sealed class Life(val state: WorkerState) {
 
     /** The state after [event]; the same state when [event] changes nothing. */
     fun on(event: LifeEvent): Life = when (this) {
+        Standby -> when (event) {
+            LifeEvent.Promoted -> Starting
+            LifeEvent.StopRequested -> Draining(byWatcher = true)
+            LifeEvent.StoppingItself -> Draining(byWatcher = false)
+            is LifeEvent.MissedHeartbeats -> Unresponsive(state, event.detail)
+            is LifeEvent.ProcessEnded -> exited(event, expected = false)
+            LifeEvent.ReportedReady, LifeEvent.Held -> this
+        }
         Starting, Ready -> when (event) {
+            LifeEvent.Held -> if (this === Starting) Standby else this
+            LifeEvent.Promoted -> this
             LifeEvent.ReportedReady -> Ready
             LifeEvent.StopRequested -> Draining(byWatcher = true)
             LifeEvent.StoppingItself -> Draining(byWatcher = false)
@@ -41,7 +55,8 @@ internal sealed class Life(val state: WorkerState) {
         }
         is Draining -> when (event) {
             // A worker that stopped itself stays "stopped itself" (its slot is dropped) even if the watcher asks too.
-            LifeEvent.ReportedReady, LifeEvent.StopRequested, LifeEvent.StoppingItself, is LifeEvent.MissedHeartbeats -> this
+            LifeEvent.ReportedReady, LifeEvent.StopRequested, LifeEvent.StoppingItself, is LifeEvent.MissedHeartbeats,
+            LifeEvent.Held, LifeEvent.Promoted -> this
             is LifeEvent.ProcessEnded -> exited(event, expected = true)
         }
         is Unresponsive -> when (event) {
@@ -63,6 +78,12 @@ internal sealed class Life(val state: WorkerState) {
 internal sealed interface LifeEvent {
     /** The worker sent READY. */
     data object ReportedReady : LifeEvent
+
+    /** A standby reached the point where it would start serving, and waits (HELD). */
+    data object Held : LifeEvent
+
+    /** The watcher promoted a standby (PROMOTE): it continues to READY. */
+    data object Promoted : LifeEvent
 
     /** The watcher sent (or is about to send) STOP. */
     data object StopRequested : LifeEvent

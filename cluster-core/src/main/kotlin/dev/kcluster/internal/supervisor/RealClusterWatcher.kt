@@ -59,6 +59,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private val lifecycle = Mutex()
     private val slots = CopyOnWriteArrayList<Slot>()
     private val live = ConcurrentHashMap<Int, RealWorker>()
+    private val standbys = CopyOnWriteArrayList<RealWorker>()
     private val provider = ServerSocketPipeProvider()
     private val messageHub = MessageHub<WorkerMessage>(
         config.messageBufferCount, config.messageBufferBytes, log, "messages from workers",
@@ -115,6 +116,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             }
             setPhase(ClusterState.Phase.RUNNING)
             log.info("{} workers ready", count)
+            repeat(config.standby) { launchStandby() }
         }
     }
 
@@ -131,13 +133,30 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         publish()
     }
 
+    /** Starts one standby in the background (it is not waited for). */
+    private fun launchStandby() {
+        if (phase != ClusterState.Phase.RUNNING) return
+        try {
+            standbys += spawner.launch(null, 0, Origin.STANDBY)
+            publish()
+        } catch (e: Exception) {
+            log.error("cannot start a standby worker: {}", e.message)
+        }
+    }
+
+    /** A warm standby (held, connected), removed from the pool; null when there is none. */
+    private fun takeStandby(): RealWorker? {
+        for (s in standbys) if (s.life === Life.Standby && s.conn?.isOpen == true && standbys.remove(s)) return s
+        return null
+    }
+
     private fun setPhase(p: ClusterState.Phase) {
         phase = p
         publish()
     }
 
     private fun publish() {
-        val ws = slots.sortedBy { it.index }.flatMap { s -> listOfNotNull(s.worker, s.successor) }
+        val ws = (slots.sortedBy { it.index }.flatMap { s -> listOfNotNull(s.worker, s.successor) } + standbys)
             .filter { it.life !is Life.Exited }
             .map { w -> WorkerStatus(w.slot, w.id, w.pid, w.state, w.restarts, w.startedAt) }
         stateFlow.value = ClusterState(phase, ws)
@@ -157,6 +176,12 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         eventFlow.tryEmit(ClusterEvent.WorkerExited(w, reason))
         publish()
         val slot = w.place
+        if (slot == null) {
+            // A standby: replaced when it crashed, through the same policy (a standby crash loop stops the cluster too).
+            standbys.remove(w)
+            if (running && !reason.expected) replaceStandby(w)
+            return
+        }
         if (!running || slot.worker !== w || slot !in slots) return
         when {
             exited.stoppedItself -> {
@@ -173,20 +198,45 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         }
     }
 
+    private suspend fun replaceStandby(old: RealWorker) {
+        when (val d = policy.onCrash(STANDBY_SLOT, System.nanoTime() - old.startedNanos)) {
+            is RestartPolicy.Decision.GiveUp -> giveUp(old, old.exit.await())
+            is RestartPolicy.Decision.Respawn -> {
+                if (d.delayMillis > 0) delay(d.delayMillis)
+                launchStandby()
+            }
+        }
+    }
+
+    private fun giveUp(old: RealWorker, reason: dev.kcluster.ExitReason) {
+        val e = ClusterException(
+            "workers crashed more than ${config.maxRestarts} times within ${config.restartWindow.toSeconds()} s; last: worker ${old.id} $reason", reason,
+        )
+        log.error("stopping: {}", e.message)
+        failure = e
+        scope.launch { stop() }
+    }
+
     private suspend fun respawn(slot: Slot, old: RealWorker) {
         val reason = old.exit.await()
         when (val d = policy.onCrash(slot.index, System.nanoTime() - old.startedNanos)) {
-            is RestartPolicy.Decision.GiveUp -> {
-                val e = ClusterException(
-                    "workers crashed more than ${config.maxRestarts} times within ${config.restartWindow.toSeconds()} s; last: worker ${old.id} $reason", reason,
-                )
-                log.error("stopping: {}", e.message)
-                failure = e
-                scope.launch { stop() }
-            }
+            is RestartPolicy.Decision.GiveUp -> giveUp(old, reason)
             is RestartPolicy.Decision.Respawn -> {
                 if (d.delayMillis > 0) delay(d.delayMillis)
                 if (!running || slot.worker !== old || slot !in slots) return
+                val standby = takeStandby()
+                if (standby != null) {
+                    val promoted = runCatching { standby.promote(slot, old) }.isSuccess
+                    if (promoted) {
+                        slot.worker = standby
+                        publish()
+                        log.info("standby worker {} promoted to replace crashed worker {} after {} ms", standby.id, old.id, d.delayMillis)
+                        eventFlow.tryEmit(ClusterEvent.WorkerRespawned(old, standby, d.delayMillis))
+                        launchStandby()
+                        return
+                    }
+                    scope.launch { stopper.stop(standby) }
+                }
                 val w = try {
                     spawner.launch(slot, old.restarts + 1, Origin.RESPAWN)
                 } catch (e: Exception) {
@@ -256,6 +306,8 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     override suspend fun restart(): RestartResult = lifecycle.withLock {
         check(phase == ClusterState.Phase.RUNNING) { "cannot restart a watcher that is not running (it is ${phase.name.lowercase()})" }
         eventFlow.tryEmit(ClusterEvent.RestartStarted(slots.size))
+        // Standbys run the old code: they go first, and new ones are started once the workers are replaced.
+        standbys.toList().also { standbys.removeAll(it.toSet()) }.map { s -> scope.async { stopper.stop(s) } }.awaitAll()
         val result = RollingRestart(
             spawner, stopper, config.readyTimeout.toMillis(), log,
             stillRunning = { phase == ClusterState.Phase.RUNNING },
@@ -266,6 +318,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             val w = slot.worker ?: continue
             if (w.life is Life.Exited && !w.exit.await().expected && running) scope.launch { respawn(slot, w) }
         }
+        repeat(config.standby) { launchStandby() }
         eventFlow.tryEmit(ClusterEvent.RestartFinished(result))
         result
     }
@@ -288,4 +341,9 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     override suspend fun awaitTermination(): Throwable? = terminated.await()
 
     override fun close() = runBlocking { stop() }
+
+    private companion object {
+        /** The restart policy's key for the standby pool. */
+        const val STANDBY_SLOT = 0
+    }
 }

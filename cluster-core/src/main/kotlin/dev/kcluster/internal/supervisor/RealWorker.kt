@@ -24,21 +24,31 @@ internal enum class Origin {
 
     /** By a rolling restart: a failure before READY rolls the restart back. */
     REPLACEMENT,
+
+    /** A standby, in no slot until it is promoted (then it counts as [RESPAWN]). */
+    STANDBY,
 }
 
 /** One worker JVM as the watcher sees it. Its state changes only through [transition]. */
 internal class RealWorker(
     override val id: Int,
-    val place: Slot,
-    override val restarts: Int,
+    place: Slot?,
+    restarts: Int,
     val process: Process,
-    val origin: Origin,
+    origin: Origin,
     private val onChange: (RealWorker, Life, Life) -> Unit,
 ) : ClusterWorker {
+    /** The slot; null for a standby until [promote]. */
+    @Volatile var place: Slot? = place
+        private set
+    @Volatile override var restarts: Int = restarts
+        private set
+    @Volatile var origin: Origin = origin
+        private set
     override val pid: Long = process.pid()
     override val startedAt: Instant = Instant.now()
     val startedNanos: Long = System.nanoTime()
-    override val slot: Int get() = place.index
+    override val slot: Int get() = place?.index ?: 0
 
     @Volatile var life: Life = Life.Starting
         private set
@@ -67,6 +77,15 @@ internal class RealWorker(
             if (after is Life.Exited) exit.complete(after.reason)
         }
         return after
+    }
+
+    /** A standby takes [slot] after [predecessor]; then sends PROMOTE so its program continues to READY. */
+    fun promote(slot: Slot, predecessor: RealWorker) {
+        place = slot
+        restarts = predecessor.restarts + 1
+        origin = Origin.RESPAWN
+        transition(LifeEvent.Promoted)
+        conn?.send(FrameType.PROMOTE)
     }
 
     fun stderrLine(line: String) = synchronized(stderrTail) {

@@ -26,7 +26,7 @@ internal class Scaling(
         }
         val failures = added.map { w -> async { awaitReady(w, readyTimeoutMillis) } }.awaitAll().filterNotNull()
         for (f in failures) {
-            removeSlot(f.worker.place)
+            f.worker.place?.let(removeSlot)
             if (f.worker.life !is Life.Exited) stopper.stop(f.worker)
         }
         val first = failures.firstOrNull() ?: return@coroutineScope added

@@ -36,13 +36,13 @@ internal class Spawner(
 ) {
     private val nextId = AtomicInteger()
 
-    /** Launches a worker for [slot]; it does not take the slot (the caller decides). */
-    fun launch(slot: Slot, restarts: Int, origin: Origin): RealWorker {
+    /** Launches a worker for [slot] (null: a standby); it does not take the slot (the caller decides). */
+    fun launch(slot: Slot?, restarts: Int, origin: Origin): RealWorker {
         val id = nextId.incrementAndGet()
         val key = Handshake.newKey()
         val expected = hub.expect(id, key)
         val process = try {
-            launcher.start(id, hub.socketPath, clusterSize())
+            launcher.start(id, hub.socketPath, clusterSize(), standby = origin == Origin.STANDBY)
         } catch (e: Exception) {
             expected.cancel(e)
             throw ClusterException("cannot launch a worker with ${config.javaCommand}: ${e.message}", cause = e)

@@ -45,4 +45,18 @@ class LifeTest : FunSpec({
         val exited = Life.Starting.on(end(1))
         listOf(LifeEvent.ReportedReady, LifeEvent.StopRequested, LifeEvent.StoppingItself, end(0)).forEach { exited.on(it) shouldBe exited }
     }
+
+    test("a standby is held after HELD, goes back to Starting on promotion, then READY") {
+        val held = Life.Starting.on(LifeEvent.Held)
+        held shouldBe Life.Standby
+        held.state shouldBe WorkerState.STANDBY
+        held.on(LifeEvent.ReportedReady) shouldBe Life.Standby
+        held.on(LifeEvent.Promoted).on(LifeEvent.ReportedReady) shouldBe Life.Ready
+        Life.Ready.on(LifeEvent.Held) shouldBe Life.Ready
+    }
+
+    test("a standby that dies is a crash; one that is stopped exits as expected") {
+        Life.Standby.on(end(1)).shouldBeInstanceOf<Life.Exited>().reason.expected shouldBe false
+        Life.Standby.on(LifeEvent.StopRequested).on(end(0)).shouldBeInstanceOf<Life.Exited>().reason.expected shouldBe true
+    }
 })
