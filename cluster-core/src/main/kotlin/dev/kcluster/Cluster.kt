@@ -1,5 +1,6 @@
 package dev.kcluster
 
+import dev.kcluster.internal.LoadCounters
 import dev.kcluster.internal.WorkerRuntime
 import dev.kcluster.internal.standalone.StandaloneRuntime
 import kotlinx.coroutines.CompletableDeferred
@@ -100,6 +101,24 @@ public object Cluster {
     public fun stop() {
         val rt = runtime
         if (rt != null) rt.stopSelf() else standalone().complete(Unit)
+    }
+
+    /** Counts one served request (for `--max-requests` recycling, `status` and metrics); cluster-netty counts HTTP requests itself. */
+    @JvmStatic
+    public fun countRequest() {
+        LoadCounters.requests.incrementAndGet()
+    }
+
+    /** Counts a client connection opened (for the least-connections balancer, `status` and metrics); automatic in cluster-netty. */
+    @JvmStatic
+    public fun connectionOpened() {
+        LoadCounters.connections.incrementAndGet()
+    }
+
+    /** Counts a client connection closed; pairs with [connectionOpened]. */
+    @JvmStatic
+    public fun connectionClosed() {
+        LoadCounters.connections.decrementAndGet()
     }
 
     private fun worker(what: String): WorkerRuntime = runtime ?: throw IllegalStateException(

@@ -27,6 +27,14 @@ public sealed class ClusterEvent {
         override fun toString(): String = "WorkerUnresponsive(${worker.describe()}, ${if (threadDump != null) "thread dump taken" else "no thread dump"})"
     }
 
+    /**
+     * A worker passed a recycling limit and is being replaced (successor first, then it drains); [reason]
+     * is `requests`, `heap` or `rss`.
+     */
+    public class WorkerRecycling(public val worker: ClusterWorker, public val reason: String) : ClusterEvent() {
+        override fun toString(): String = "WorkerRecycling(${worker.describe()}, $reason)"
+    }
+
     /** A rolling restart of [workers] workers began. */
     public class RestartStarted(public val workers: Int) : ClusterEvent() {
         override fun toString(): String = "RestartStarted($workers workers)"

@@ -21,6 +21,9 @@ public interface ClusterWorker {
     /** When the process was started. */
     public val startedAt: Instant
 
+    /** What the worker last reported about its load, and its resident memory now. */
+    public val load: WorkerLoad
+
     /** How many workers held this worker's place before it (respawns and restarts). */
     public val restarts: Int
 
@@ -37,6 +40,23 @@ public interface ClusterWorker {
      */
     @Throws(IOException::class)
     public fun sendSocket(socket: SocketChannel, data: Message?)
+
+    /**
+     * Replaces this worker alone, like one step of a rolling restart: its successor takes the slot once
+     * READY, then this worker drains and exits. Rolled back (this worker kept) when the successor fails.
+     * Java: `JavaClusterWatcher.restartWorker`.
+     * @throws IllegalStateException when the watcher is not running or this is a standby.
+     */
+    public suspend fun restart(): RestartResult
+
+    /**
+     * Stops this worker gracefully (STOP, then SIGTERM, then SIGKILL) and removes its slot: the cluster
+     * shrinks by one (stopping the last worker stops the watcher). Java: `JavaClusterWatcher.stopWorker`.
+     */
+    public suspend fun stop()
+
+    /** Kills this worker at once with SIGKILL; the watcher treats that as a crash and respawns it. */
+    public fun kill()
 }
 
 /** Sends [value], encoded with its kotlinx-serialization serializer. */

@@ -81,6 +81,18 @@ public class WatcherConfig private constructor(b: Builder) {
      */
     public val standby: Int = b.standby
 
+    /** Recycle a worker after this many requests ([WorkerLoad.requests]); 0 for no limit. */
+    public val maxRequests: Long = b.maxRequests
+
+    /** Each worker's request limit is [maxRequests] plus a random 0..[maxRequestsJitter], so workers are not recycled together. */
+    public val maxRequestsJitter: Long = b.maxRequestsJitter
+
+    /** Recycle a worker whose heap in use after GC exceeds this many bytes; 0 for no limit. */
+    public val maxMemory: Long = b.maxMemory
+
+    /** Recycle a worker whose resident set exceeds this many bytes (read from `/proc` every heartbeat); 0 for no limit. */
+    public val maxRss: Long = b.maxRss
+
     /** Builds a [WatcherConfig]; every setter returns the builder. */
     public class Builder internal constructor(internal val target: String) {
         internal val args = mutableListOf<String>()
@@ -102,6 +114,10 @@ public class WatcherConfig private constructor(b: Builder) {
         internal var socketMode: SocketMode = SocketMode.SHARED
         internal var maxFrameSize: Int = 16 * 1024 * 1024
         internal var standby: Int = 0
+        internal var maxRequests: Long = 0
+        internal var maxRequestsJitter: Long = 0
+        internal var maxMemory: Long = 0
+        internal var maxRss: Long = 0
         internal var messageBufferCount: Int = 10_000
         internal var messageBufferBytes: Long = 64L * 1024 * 1024
 
@@ -125,6 +141,9 @@ public class WatcherConfig private constructor(b: Builder) {
         public fun socketMode(m: SocketMode): Builder = apply { socketMode = m }
         public fun maxFrameSize(bytes: Int): Builder = apply { maxFrameSize = bytes }
         public fun standby(count: Int): Builder = apply { standby = count }
+        public fun maxRequests(count: Long, jitter: Long = 0): Builder = apply { maxRequests = count; maxRequestsJitter = jitter }
+        public fun maxMemory(bytes: Long): Builder = apply { maxMemory = bytes }
+        public fun maxRss(bytes: Long): Builder = apply { maxRss = bytes }
         public fun messageBuffer(count: Int, bytes: Long): Builder = apply { messageBufferCount = count; messageBufferBytes = bytes }
 
         public fun startTimeout(d: kotlin.time.Duration): Builder = startTimeout(d.toJavaDuration())
@@ -147,6 +166,9 @@ public class WatcherConfig private constructor(b: Builder) {
             require(maxRestarts >= 0) { "maxRestarts must be >= 0, was $maxRestarts" }
             require(maxFrameSize >= 64 * 1024) { "maxFrameSize must be at least 64 KiB, was $maxFrameSize" }
             require(standby >= 0) { "standby must be >= 0, was $standby" }
+            require(maxRequests >= 0 && maxRequestsJitter >= 0) { "maxRequests and its jitter must be >= 0, were $maxRequests and $maxRequestsJitter" }
+            require(maxMemory >= 0) { "maxMemory must be >= 0, was $maxMemory" }
+            require(maxRss >= 0) { "maxRss must be >= 0, was $maxRss" }
             require(messageBufferCount >= 1) { "messageBuffer count must be >= 1, was $messageBufferCount" }
             require(messageBufferBytes >= maxFrameSize) { "messageBuffer bytes ($messageBufferBytes) must hold at least one frame of maxFrameSize ($maxFrameSize)" }
             return WatcherConfig(this)

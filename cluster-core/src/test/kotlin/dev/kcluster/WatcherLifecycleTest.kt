@@ -10,6 +10,7 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainAll
 import io.kotest.matchers.collections.shouldHaveSize
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.types.shouldBeInstanceOf
 import kotlinx.coroutines.Dispatchers
@@ -133,14 +134,14 @@ class WatcherLifecycleTest : FunSpec({
     test("a restart whose replacement never becomes READY rolls back and keeps the old workers") {
         val config = testConfig(EchoWorker::class.java, "ready-only-first") {
             readyPolicy(ReadyPolicy.EXPLICIT)
-            readyTimeout(Duration.ofSeconds(5))
+            readyTimeout(Duration.ofSeconds(12))
         }
         withWatcher(config, 1) { w ->
             val old = w.workers.single()
             val result = w.restart()
             result.rolledBack shouldBe true
             result.replaced shouldBe 0
-            result.reason!! shouldContain "replacement worker 2 for worker 1 failed: not READY within 5000 ms"
+            result.reason!! shouldContain "replacement worker 2 for worker 1 failed: not READY within 12000 ms"
             w.workers.single().pid shouldBe old.pid
             w.workers.single().state shouldBe WorkerState.READY
             awaitUntil("replacement gone") { ProcessHandle.current().children().count() == 1L }
@@ -173,6 +174,31 @@ class WatcherLifecycleTest : FunSpec({
             // A later scale tries again with a fresh slot (and fails the same way), still without leftovers.
             shouldThrow<ClusterException> { w.scale(2) }
             w.workers.map { it.id } shouldBe listOf(first.id)
+        }
+    }
+
+    test("per-worker control: restart replaces only that worker, stop removes its slot, kill respawns it") {
+        withWatcher(testConfig(EchoWorker::class.java), 3) { w ->
+            val (a, b, c) = w.workers
+            val r = a.restart()
+            r.replaced shouldBe 1
+            r.rolledBack shouldBe false
+            val fresh = w.workers.first()
+            fresh.slot shouldBe a.slot
+            fresh.id shouldNotBe a.id
+            fresh.state shouldBe WorkerState.READY
+            w.workers.drop(1).map { it.pid } shouldBe listOf(b.pid, c.pid)
+            a.state shouldBe WorkerState.STOPPED
+
+            b.stop()
+            w.workers.map { it.id } shouldBe listOf(fresh.id, c.id)
+            b.state shouldBe WorkerState.STOPPED
+
+            val respawned = async { w.events.filterIsInstance<ClusterEvent.WorkerRespawned>().first() }
+            c.kill()
+            withTimeout(30_000) { respawned.await() }.previous.id shouldBe c.id
+            awaitUntil("the killed worker's slot is READY again") { w.workers.size == 2 && w.workers.all { it.state == WorkerState.READY } }
+            w.workers.first().pid shouldBe fresh.pid
         }
     }
 

@@ -44,15 +44,29 @@ internal class WorkerRuntime(
     init {
         conn.on(FrameType.PING) { frame ->
             while (stallHeartbeats) Thread.sleep(10)
-            conn.send(FrameType.PONG, frame.payload)
+            conn.send(FrameType.PONG, LoadCounters.encode())
         }
         conn.on(FrameType.STOP) { termination.complete(Unit) }
         conn.on(FrameType.PROMOTE) { promoted.countDown() }
+        System.getenv(ENV_MAX_HEAP)?.toLongOrNull()?.let(::watchHeap)
         conn.on(FrameType.MESSAGE) { frame -> inbox.offer(messageFrom(frame)) }
         conn.closed.whenComplete { _, _ ->
             inbox.close()
             termination.complete(Unit)
         }
+    }
+
+    /** Reports at once (STATS) when a heap pool's usage after GC crosses [limit] (`--max-memory`); PONGs report it too. */
+    private fun watchHeap(limit: Long) {
+        val pools = java.lang.management.ManagementFactory.getMemoryPoolMXBeans()
+            .filter { it.type == java.lang.management.MemoryType.HEAP && it.isCollectionUsageThresholdSupported }
+        pools.forEach { runCatching { it.collectionUsageThreshold = limit.coerceAtMost(it.usage.max.takeIf { m -> m > 0 } ?: limit) } }
+        val emitter = java.lang.management.ManagementFactory.getMemoryMXBean() as javax.management.NotificationEmitter
+        emitter.addNotificationListener({ n, _ ->
+            if (n.type == java.lang.management.MemoryNotificationInfo.MEMORY_COLLECTION_THRESHOLD_EXCEEDED) {
+                runCatching { conn.send(FrameType.STATS, LoadCounters.encode()) }
+            }
+        }, null, null)
     }
 
     fun ready() {
@@ -104,6 +118,7 @@ internal class WorkerRuntime(
         const val ENV_SOCKET_MODE = "KCLUSTER_SOCKET_MODE"
         const val ENV_MAX_FRAME = "KCLUSTER_MAX_FRAME"
         const val ENV_STANDBY = "KCLUSTER_STANDBY"
+        const val ENV_MAX_HEAP = "KCLUSTER_MAX_HEAP"
         const val INBOX_COUNT = 10_000
         const val INBOX_BYTES = 64L * 1024 * 1024
     }

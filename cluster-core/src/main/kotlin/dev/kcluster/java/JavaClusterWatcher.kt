@@ -94,6 +94,15 @@ public class JavaClusterWatcher private constructor(private val watcher: Cluster
     @Throws(ClusterException::class, InterruptedException::class)
     public fun scaleBlocking(count: Int): Unit = runBlocking { watcher.scale(count) }
 
+    /** Replaces [worker] alone: its successor is READY first, then it drains ([ClusterWorker.restart]). */
+    public fun restartWorker(worker: ClusterWorker): CompletableFuture<RestartResult> = scope.future { worker.restart() }
+
+    /** Stops [worker] gracefully and removes its slot ([ClusterWorker.stop]). */
+    public fun stopWorker(worker: ClusterWorker): CompletableFuture<Void?> = scope.future<Void?> { worker.stop(); null }
+
+    /** Kills [worker] with SIGKILL; it is respawned as after a crash ([ClusterWorker.kill]). */
+    public fun killWorker(worker: ClusterWorker): Unit = worker.kill()
+
     /** Completes when the watcher has stopped: with null for a requested stop, else the failure that stopped it. */
     public fun awaitTermination(): CompletableFuture<Throwable?> = scope.future { watcher.awaitTermination() }
 

@@ -21,6 +21,8 @@ import java.nio.channels.ServerSocketChannel
  * On termination it stops accepting, finishes the connection in hand, and sends "bye <id>".
  */
 object EchoWorker {
+    private val retained = ArrayList<ByteArray>()
+
     @JvmStatic
     fun main(args: Array<String>) = runBlocking {
         val log = LoggerFactory.getLogger(EchoWorker::class.java)
@@ -39,6 +41,7 @@ object EchoWorker {
             acceptor = Thread({
                 while (true) {
                     val c = runCatching { s.accept() }.getOrNull() ?: break
+                    Cluster.countRequest()
                     c.use { it.write(ByteBuffer.wrap("worker $id\n".toByteArray())) }
                 }
             }, "accept").apply { start() }
@@ -66,6 +69,11 @@ object EchoWorker {
                     text == "whoami" -> "id $id pid ${ProcessHandle.current().pid()}"
                     text == "count" -> "count ${Cluster.workerCount}"
                     text == "version" -> "version $version from $id"
+                    text.startsWith("retain-mb:") -> {
+                        repeat(text.substringAfter(':').toInt()) { retained += ByteArray(1 shl 20) }
+                        System.gc()
+                        "retained ${retained.size} MB"
+                    }
                     text.startsWith("listen-taken:") -> try {
                         Cluster.serverSocketFactory().listen("127.0.0.1:" + text.substringAfter(':')).close()
                         "bound"

@@ -20,7 +20,11 @@ internal object FrameRouting {
         conn.on(FrameType.HELD) { w.transition(LifeEvent.Held) }
         conn.on(FrameType.MESSAGE) { frame -> messages.offer(WorkerMessage(w, messageFrom(frame))) }
         conn.on(FrameType.LOG) { frame -> Relay.emit(LogRecord.decode(frame.payload), w.id) }
-        conn.on(FrameType.PONG) { w.lastPong = System.nanoTime() }
+        conn.on(FrameType.PONG) { frame ->
+            w.lastPong = System.nanoTime()
+            w.report(frame.payload)
+        }
+        conn.on(FrameType.STATS) { frame -> w.report(frame.payload) }
         conn.on(FrameType.STOPPING) { w.transition(LifeEvent.StoppingItself) }
         conn.on(FrameType.EXIT_REASON) { frame -> w.reported = PayloadReader(frame.payload, "EXIT_REASON").blob().decodeToString() }
     }

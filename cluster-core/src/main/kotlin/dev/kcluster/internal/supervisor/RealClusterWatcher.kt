@@ -76,6 +76,10 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private lateinit var hub: IpcHub
     private lateinit var spawner: Spawner
     private var heartbeat: Job? = null
+    private val recycling = Recycling(
+        config, config.heartbeatInterval.toMillis().coerceAtMost(1_000),
+        workers = { slots.mapNotNull { it.worker } }, recycle = ::recycle,
+    )
     private val exitHook = Thread({ hub.close(); provider.close() }, "kcluster-watcher-exit")
 
     init {
@@ -98,8 +102,13 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 config, hub, Launcher(config), provider, messageHub, scope,
                 clusterSize = { slots.size },
                 onChange = ::changed,
-                onLaunched = { w -> live[w.id] = w; eventFlow.tryEmit(ClusterEvent.WorkerStarted(w)) },
+                onLaunched = { w ->
+                    w.requestLimit = recycling.requestLimit()
+                    live[w.id] = w
+                    eventFlow.tryEmit(ClusterEvent.WorkerStarted(w))
+                },
                 onExit = ::exited,
+                ops = workerOps,
             )
             // If this JVM ends without stop() (SIGTERM, System.exit), still remove the IPC directory;
             // the workers see their connection close and exit by themselves.
@@ -117,6 +126,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             setPhase(ClusterState.Phase.RUNNING)
             log.info("{} workers ready", count)
             repeat(config.standby) { launchStandby() }
+            if (recycling.enabled) scope.launch { recycling.run() }
         }
     }
 
@@ -303,16 +313,60 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         scope.cancel()
     }
 
+    private val workerOps = object : WorkerOps {
+        override suspend fun restart(w: RealWorker): RestartResult = lifecycle.withLock {
+            check(phase == ClusterState.Phase.RUNNING) { "cannot restart worker ${w.id}: the watcher is not running (it is ${phase.name.lowercase()})" }
+            val slot = w.place?.takeIf { it.worker === w && it in slots }
+                ?: throw IllegalStateException("worker ${w.id} holds no slot (${if (w.place == null) "a standby" else "gone"}); only a slot's worker can be restarted")
+            eventFlow.tryEmit(ClusterEvent.RestartStarted(1))
+            val result = rolling().run(listOf(slot))
+            eventFlow.tryEmit(ClusterEvent.RestartFinished(result))
+            result
+        }
+
+        override suspend fun stop(w: RealWorker) {
+            val last = lifecycle.withLock {
+                check(phase == ClusterState.Phase.RUNNING) { "cannot stop worker ${w.id}: the watcher is not running" }
+                val slot = w.place?.takeIf { it.worker === w && it in slots }
+                if (slot == null) {
+                    standbys.remove(w)
+                    stopper.stop(w)
+                    return
+                }
+                scaling().shrink(listOf(slot))
+                log.info("worker {} stopped on request; {} workers left", w.id, slots.size)
+                slots.isEmpty()
+            }
+            if (last) stop()
+        }
+    }
+
+    /** Replaces [w], past a recycling limit, like a one-worker rolling restart; never concurrent with another restart. */
+    private suspend fun recycle(w: RealWorker, reason: String) = lifecycle.withLock {
+        val slot = w.place?.takeIf { it.worker === w && it in slots && phase == ClusterState.Phase.RUNNING } ?: return@withLock
+        val load = w.load
+        log.info("recycling worker {} (pid {}): {} (requests {}, heap after GC {} bytes, rss {} bytes)", w.id, w.pid, reason, load.requests, load.heapUsedAfterGc, load.rssBytes)
+        eventFlow.tryEmit(ClusterEvent.WorkerRecycling(w, reason))
+        w.reported = "recycled: $reason"
+        val result = rolling().run(listOf(slot))
+        if (result.rolledBack) {
+            w.reported = null
+            log.error("recycling worker {} rolled back: {}", w.id, result.reason)
+        }
+    }
+
+    private fun rolling() = RollingRestart(
+        spawner, stopper, config.readyTimeout.toMillis(), log,
+        stillRunning = { phase == ClusterState.Phase.RUNNING },
+        onReplaced = { _, _ -> publish() },
+    )
+
     override suspend fun restart(): RestartResult = lifecycle.withLock {
         check(phase == ClusterState.Phase.RUNNING) { "cannot restart a watcher that is not running (it is ${phase.name.lowercase()})" }
         eventFlow.tryEmit(ClusterEvent.RestartStarted(slots.size))
         // Standbys run the old code: they go first, and new ones are started once the workers are replaced.
         standbys.toList().also { standbys.removeAll(it.toSet()) }.map { s -> scope.async { stopper.stop(s) } }.awaitAll()
-        val result = RollingRestart(
-            spawner, stopper, config.readyTimeout.toMillis(), log,
-            stillRunning = { phase == ClusterState.Phase.RUNNING },
-            onReplaced = { _, _ -> publish() },
-        ).run(slots.sortedBy { it.index })
+        val result = rolling().run(slots.sortedBy { it.index })
         // A worker that crashed while its successor was starting, when that successor then failed, is respawned now.
         for (slot in slots) {
             val w = slot.worker ?: continue

@@ -4,6 +4,9 @@ import dev.kcluster.ClientSocketSendPipe
 import dev.kcluster.ClusterWorker
 import dev.kcluster.ExitReason
 import dev.kcluster.Message
+import dev.kcluster.RestartResult
+import dev.kcluster.WorkerLoad
+import dev.kcluster.internal.LoadCounters
 import dev.kcluster.WorkerState
 import dev.kcluster.internal.ipc.Connection
 import dev.kcluster.internal.ipc.FrameType
@@ -13,6 +16,12 @@ import kotlinx.coroutines.CompletableDeferred
 import java.io.IOException
 import java.nio.channels.SocketChannel
 import java.time.Instant
+
+/** What a worker's own controls ([ClusterWorker.restart], [ClusterWorker.stop]) ask of the watcher. */
+internal interface WorkerOps {
+    suspend fun restart(w: RealWorker): RestartResult
+    suspend fun stop(w: RealWorker)
+}
 
 /** Why a worker was launched; decides who handles its failure before READY. */
 internal enum class Origin {
@@ -37,6 +46,7 @@ internal class RealWorker(
     val process: Process,
     origin: Origin,
     private val onChange: (RealWorker, Life, Life) -> Unit,
+    private val ops: WorkerOps,
 ) : ClusterWorker {
     /** The slot; null for a standby until [promote]. */
     @Volatile var place: Slot? = place
@@ -61,6 +71,25 @@ internal class RealWorker(
     /** Why it ends, as the worker reported it (EXIT_REASON) or the watcher found (no connection in time). */
     @Volatile var reported: String? = null
     @Volatile var lastPong: Long = System.nanoTime()
+    @Volatile private var reportedLoad: Triple<Long, Int, Long>? = null
+
+    /** The request limit for `--max-requests` recycling, jitter included; 0 for none. */
+    @Volatile var requestLimit: Long = 0
+
+    override val load: WorkerLoad
+        get() {
+            val r = reportedLoad
+            return WorkerLoad(r?.first ?: 0, r?.second ?: 0, r?.third ?: 0, rss())
+        }
+
+    fun report(payload: ByteArray) {
+        LoadCounters.decode(payload)?.let { reportedLoad = it }
+    }
+
+    private fun rss(): Long = runCatching {
+        java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/$pid/status"))
+            .first { it.startsWith("VmRSS:") }.split(Regex("\\s+"))[1].toLong() * 1024
+    }.getOrDefault(0L)
     private val stderrTail = ArrayDeque<String>()
 
     /** Applies [event]; returns the new state. Listeners hear about every real change, in order. */
@@ -102,6 +131,14 @@ internal class RealWorker(
     override fun sendSocket(socket: SocketChannel, data: Message?) {
         connection().send(FrameType.CLIENT_SOCKET, ClientSocketSendPipe.encodeClientSocket(socket, data), JdkChannels.fdOf(socket))
         socket.close()
+    }
+
+    override suspend fun restart(): RestartResult = ops.restart(this)
+
+    override suspend fun stop() = ops.stop(this)
+
+    override fun kill() {
+        process.destroyForcibly()
     }
 
     override fun toString(): String = "worker $id (slot $slot, pid $pid, $state)"

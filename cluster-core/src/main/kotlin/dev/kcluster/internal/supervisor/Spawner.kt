@@ -33,6 +33,7 @@ internal class Spawner(
     private val onChange: (RealWorker, Life, Life) -> Unit,
     private val onLaunched: (RealWorker) -> Unit,
     private val onExit: suspend (RealWorker, Life.Exited) -> Unit,
+    private val ops: WorkerOps,
 ) {
     private val nextId = AtomicInteger()
 
@@ -48,7 +49,7 @@ internal class Spawner(
             throw ClusterException("cannot launch a worker with ${config.javaCommand}: ${e.message}", cause = e)
         }
         expected.pid.complete(process.pid())
-        val w = RealWorker(id, slot, restarts, process, origin, onChange)
+        val w = RealWorker(id, slot, restarts, process, origin, onChange, ops)
         runCatching { process.outputStream.use { it.write((Handshake.toHex(key) + "\n").toByteArray()) } }
         Relay.lines(process.inputStream, "worker $id stdout") { line -> Relay.emit(line(Level.INFO, "stdout", line), id) }
         Relay.lines(process.errorStream, "worker $id stderr") { line ->

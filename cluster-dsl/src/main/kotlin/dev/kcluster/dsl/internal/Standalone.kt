@@ -8,6 +8,7 @@ import dev.kcluster.ListenOptions
 import dev.kcluster.Message
 import dev.kcluster.RestartResult
 import dev.kcluster.StandaloneCluster
+import dev.kcluster.WorkerLoad
 import dev.kcluster.WorkerState
 import kotlinx.coroutines.CompletableDeferred
 import java.nio.channels.ServerSocketChannel
@@ -26,9 +27,15 @@ internal class LocalWorker : ClusterWorker {
     override val state = WorkerState.READY
     override val startedAt: Instant = Instant.now()
     override val restarts = 0
+    override val load: WorkerLoad get() = WorkerLoad.NONE
     override fun send(message: Message) = StandaloneCluster.toWorker(message)
     override fun sendSocket(socket: SocketChannel, data: Message?) =
         throw UnsupportedOperationException("sendSocket needs a watcher; a --standalone run has no client-socket pipe")
+    override suspend fun restart(): RestartResult = unsupported("restart()")
+    override suspend fun stop() = unsupported("stop()")
+    override fun kill() = unsupported("kill()")
+    private fun unsupported(what: String): Nothing =
+        throw UnsupportedOperationException("worker.$what needs a watcher; a --standalone run has one in-process worker")
     override fun toString() = "standalone worker (pid $pid)"
 }
 

@@ -75,8 +75,27 @@ internal interface DrainControl {
     val lingerNanos: Long
 }
 
-/** Head of every connection's pipeline: records activity; discards input once the connection is closing. */
+/**
+ * Head of every connection's pipeline: records activity; discards input once the connection is closing;
+ * counts the connection for the worker's load report ([dev.kcluster.Cluster.connectionOpened]).
+ */
 internal class ActivityHandler(private val state: ConnectionState) : ChannelInboundHandlerAdapter() {
+    private var counted = false
+
+    override fun channelActive(ctx: ChannelHandlerContext) {
+        if (!counted) { counted = true; dev.kcluster.Cluster.connectionOpened() }
+        ctx.fireChannelActive()
+    }
+
+    override fun handlerAdded(ctx: ChannelHandlerContext) {
+        if (ctx.channel().isActive && !counted) { counted = true; dev.kcluster.Cluster.connectionOpened() }
+    }
+
+    override fun channelInactive(ctx: ChannelHandlerContext) {
+        if (counted) { counted = false; dev.kcluster.Cluster.connectionClosed() }
+        ctx.fireChannelInactive()
+    }
+
     override fun channelRead(ctx: ChannelHandlerContext, msg: Any) {
         state.lastActivity = System.nanoTime()
         if (state.closing && msg is ByteBuf) {
@@ -105,7 +124,10 @@ internal class HttpDrainHandler(private val state: ConnectionState) : ChannelDup
         }
         if (msg is HttpRequest) {
             dropping = state.closeAfterResponse || state.closing
-            if (!dropping) state.pending++
+            if (!dropping) {
+                state.pending++
+                dev.kcluster.Cluster.countRequest()
+            }
         }
         if (dropping) {
             ReferenceCountUtil.release(msg)
