@@ -15,6 +15,7 @@ import org.newsclub.net.unix.AFUNIXSocketChannel
 import java.net.SocketException
 import java.net.SocketTimeoutException
 import java.nio.ByteBuffer
+import java.nio.file.Files
 import java.util.concurrent.TimeUnit
 
 /**
@@ -42,7 +43,8 @@ class WireFuzzTest {
      * out of descriptors after 10,000 runs), connect/accept does not.
      */
     private val serverLazy = lazy {
-        val dir = PrivateDir.create()
+        // Not a PrivateDir: watchers of older kcluster versions sweep `kcluster-*` dirs without a live ipc.sock.
+        val dir = Files.createTempDirectory("wirefuzz")
         dir to AFUNIXServerSocketChannel.open().apply { bind(AFUNIXSocketAddress.of(dir.resolve("frames.sock").toFile())) }
     }
 
