@@ -18,8 +18,9 @@ internal class FrameReader(
     private val channel: AFUNIXSocketChannel,
     private val maxFrame: Int,
     private val name: String,
+    bufferSize: Int = 64 * 1024,
 ) {
-    private val buf: ByteBuffer = ByteBuffer.allocateDirect(64 * 1024).flip()
+    private val buf: ByteBuffer = ByteBuffer.allocateDirect(bufferSize).flip()
     private val fds = ArrayDeque<FileDescriptor>()
 
     init {

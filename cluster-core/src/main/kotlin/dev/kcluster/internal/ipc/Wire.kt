@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream
 import java.io.DataOutputStream
 import java.nio.BufferUnderflowException
 import java.nio.ByteBuffer
+import java.nio.charset.CharacterCodingException
 
 /** Builds a frame payload: big-endian numbers, u16-length-prefixed UTF-8 strings, u32-prefixed blobs. */
 internal class PayloadWriter(size: Int = 64) {
@@ -33,6 +34,8 @@ internal class PayloadReader(private val payload: ByteArray, private val what: S
         throw ProtocolException("malformed $what frame: payload of ${payload.size} bytes is too short")
     } catch (e: IllegalArgumentException) {
         throw ProtocolException("malformed $what frame: ${e.message}")
+    } catch (e: CharacterCodingException) {
+        throw ProtocolException("malformed $what frame: a string is not valid UTF-8")
     }
     fun u8(): Int = read { buf.get().toInt() and 0xff }
     fun u16(): Int = read { buf.short.toInt() and 0xffff }
