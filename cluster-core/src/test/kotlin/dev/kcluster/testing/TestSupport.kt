@@ -13,8 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList
 /** Marks every JVM this suite starts, so the suite can prove none survives it. */
 val SUITE_MARK: String = "-Dkcluster.test.suite=" + UUID.randomUUID()
 
-/** Small, quick-starting JVMs for test workers. */
-val TEST_JVM = listOf("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", SUITE_MARK)
+/** Small, quick-starting JVMs for test workers, forwarding whole log records (see [ForwardingProvider]). */
+val TEST_JVM = listOf("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", SUITE_MARK, FORWARDING)
 
 fun testConfig(main: Class<*>, vararg args: String, configure: WatcherConfig.Builder.() -> Unit = {}): WatcherConfig =
     WatcherConfig(main.name) {
