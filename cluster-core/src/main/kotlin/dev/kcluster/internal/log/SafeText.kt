@@ -24,7 +24,7 @@ internal object SafeText {
         if (o == null) return null
         return try {
             when (o) {
-                is Array<*> -> o.contentDeepToString()
+                is Array<*> -> buildString { deep(this, o, Collections.newSetFromMap(IdentityHashMap())) }
                 is IntArray -> o.contentToString(); is LongArray -> o.contentToString(); is ByteArray -> o.contentToString()
                 is ShortArray -> o.contentToString(); is CharArray -> o.contentToString(); is BooleanArray -> o.contentToString()
                 is FloatArray -> o.contentToString(); is DoubleArray -> o.contentToString()
@@ -33,6 +33,18 @@ internal object SafeText {
         } catch (e: Throwable) {
             "[${o.javaClass.name}.toString() failed: ${describe(e)}]"
         }
+    }
+
+    /** Like `contentDeepToString`, each element guarded on its own; an array inside itself is `[...]`. */
+    private fun deep(out: StringBuilder, a: Array<*>, seen: MutableSet<Any>) {
+        if (!seen.add(a)) { out.append("[...]"); return }
+        out.append('[')
+        a.forEachIndexed { i, e ->
+            if (i > 0) out.append(", ")
+            if (e is Array<*>) deep(out, e, seen) else out.append(string(e))
+        }
+        out.append(']')
+        seen.remove(a)
     }
 
     /** A throwable's one-line description: `toString()`, else `Class: getMessage()`, else the class name and a note. */
