@@ -33,9 +33,6 @@ internal object Relay {
     private val started = AtomicBoolean()
     private val log by lazy { LoggerFactory.getLogger("dev.kcluster.ClusterWatcher") }
 
-    /** Records dropped since the writer last reported (0 when none are being dropped). */
-    val droppedNow: Long get() = dropped.get()
-
     /** Reads [input] line by line on a daemon thread. */
     fun lines(input: InputStream, name: String, onLine: (String) -> Unit) {
         Thread({
