@@ -1,6 +1,6 @@
 package dev.kcluster.bench
 
-import dev.kcluster.ClusterLog
+import dev.kcluster.logging.ClusterLog
 import kotlinx.coroutines.runBlocking
 import java.io.File
 import java.lang.management.ManagementFactory

@@ -1,6 +1,6 @@
 package dev.kcluster.cli
 
-import dev.kcluster.ClusterLog
+import dev.kcluster.logging.ClusterLog
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.RestartResult
 import kotlinx.coroutines.CoroutineName

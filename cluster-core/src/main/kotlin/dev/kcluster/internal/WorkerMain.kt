@@ -5,7 +5,7 @@ import dev.kcluster.internal.ipc.DEFAULT_MAX_FRAME
 import dev.kcluster.internal.ipc.Handshake
 import dev.kcluster.internal.ipc.IpcHub
 import dev.kcluster.internal.log.LogOutput
-import dev.kcluster.internal.log.LogSink
+import dev.kcluster.internal.log.LogForwarding
 import java.io.PrintWriter
 import java.io.StringWriter
 import java.lang.reflect.InvocationTargetException
@@ -52,7 +52,7 @@ internal object WorkerMain {
         )
         WorkerRuntime.current = runtime
         LogOutput.source = "worker $id"
-        LogSink.forward = runtime::forwardLog
+        LogForwarding.sender = runtime::forwardLog
         conn.closed.whenComplete { _, _ -> if (runtime.exiting.compareAndSet(false, true)) orphanExit() }
         conn.start()
         // A program that calls System.exit itself still gets its last messages and logs out.

@@ -13,8 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList
 /** Marks every JVM this suite starts, so the suite can prove none survives it. */
 val SUITE_MARK: String = "-Dkcluster.test.suite=" + UUID.randomUUID()
 
-/** Small, quick-starting JVMs for test workers. */
-val TEST_JVM = listOf("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", SUITE_MARK)
+/** Small, quick-starting JVMs for test workers, forwarding whole log records (see [ForwardingProvider]). */
+val TEST_JVM = listOf("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", SUITE_MARK, FORWARDING)
 
 fun testConfig(main: Class<*>, vararg args: String, configure: WatcherConfig.Builder.() -> Unit = {}): WatcherConfig =
     WatcherConfig(main.name) {
@@ -45,10 +45,13 @@ suspend fun awaitUntil(what: String, timeoutMillis: Long = 30_000, condition: ()
 
 private val started = CopyOnWriteArrayList<Process>()
 
-/** Starts a JVM running [main] with this test classpath; it is killed at the end of the suite at the latest. */
+/**
+ * Starts a JVM running [main] with this test classpath, and Logback as its backend like this JVM (it is a
+ * watcher or a standalone program, not a worker); it is killed at the end of the suite at the latest.
+ */
 fun startJvm(main: Class<*>, vararg args: String, extraJvm: List<String> = emptyList()): Process {
     val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
-    val cmd = listOf(java) + TEST_JVM + extraJvm + listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), main.name) + args
+    val cmd = listOf(java) + (TEST_JVM - FORWARDING) + extraJvm + listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), main.name) + args
     return ProcessBuilder(cmd).start().also(started::add)
 }
 
