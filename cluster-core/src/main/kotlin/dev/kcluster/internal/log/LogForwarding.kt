@@ -6,6 +6,7 @@ package dev.kcluster.internal.log
  * it for every record and writes the record itself only when it returns false. Plumbing, not an
  * application API.
  */
+@dev.kcluster.InternalKclusterApi
 public object LogForwarding {
     @Volatile internal var sender: ((LogRecord) -> Boolean)? = null
     private val busy = ThreadLocal<Boolean>()

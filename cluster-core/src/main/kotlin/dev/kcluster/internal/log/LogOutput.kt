@@ -9,6 +9,7 @@ import org.slf4j.event.Level
  * `watcher`, `worker N`) and the level workers are started with. cluster-core writes no log lines
  * itself; the SLF4J backend does (see `cluster-logging`). Plumbing, not an application API.
  */
+@dev.kcluster.InternalKclusterApi
 public object LogOutput {
     /** `main` until a watcher starts in this JVM (`watcher`) or it is a worker (`worker N`). */
     @Volatile public var source: String = "main"

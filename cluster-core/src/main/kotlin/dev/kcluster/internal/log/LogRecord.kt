@@ -9,6 +9,7 @@ import dev.kcluster.internal.ipc.PayloadWriter
  * Plumbing shared by cluster-core and a logging backend that understands kcluster (`cluster-logging`);
  * not an application API. Build records from user objects with [capture], which never throws.
  */
+@dev.kcluster.InternalKclusterApi
 public class LogRecord(
     /** Epoch milliseconds. */
     public val timeMillis: Long,

@@ -1,5 +1,3 @@
-@file:OptIn(dev.kcluster.InternalKclusterApi::class)
-
 package dev.kcluster.dsl.internal
 
 import dev.kcluster.Cluster
