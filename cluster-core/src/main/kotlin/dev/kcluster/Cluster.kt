@@ -1,13 +1,9 @@
 package dev.kcluster
 
+import dev.kcluster.internal.StandaloneSignals
 import dev.kcluster.internal.WorkerRuntime
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.runBlocking
-import org.slf4j.LoggerFactory
-import sun.misc.Signal
-import java.util.concurrent.atomic.AtomicBoolean
-import java.util.concurrent.atomic.AtomicInteger
-import kotlin.system.exitProcess
 
 /**
  * What a program calls to take part in a cluster. The same program runs unchanged standalone:
@@ -110,24 +106,9 @@ public object Cluster {
     )
 
     private val standaloneStop = CompletableDeferred<Unit>()
-    private val signalsInstalled = AtomicBoolean()
-    private val signalCount = AtomicInteger()
 
     private fun standalone(): CompletableDeferred<Unit> {
-        if (signalsInstalled.compareAndSet(false, true)) {
-            for (name in listOf("TERM", "INT", "HUP")) {
-                runCatching {
-                    Signal.handle(Signal(name)) { sig ->
-                        if (signalCount.incrementAndGet() > 1) {
-                            Thread({ exitProcess(128 + sig.number) }, "kcluster-second-signal").start()
-                            return@handle
-                        }
-                        LoggerFactory.getLogger(Cluster::class.java).info("SIG{} received; stopping", sig.name)
-                        standaloneStop.complete(Unit)
-                    }
-                }
-            }
-        }
+        StandaloneSignals.install { standaloneStop.complete(Unit) }
         return standaloneStop
     }
 }

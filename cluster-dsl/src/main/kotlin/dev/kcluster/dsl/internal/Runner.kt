@@ -5,6 +5,7 @@ import dev.kcluster.ClusterEvent
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.WatcherConfig
 import dev.kcluster.WorkerMessage
+import dev.kcluster.handleSignals
 import dev.kcluster.dsl.ClusterSpec
 import dev.kcluster.dsl.WatcherScope
 import dev.kcluster.dsl.WorkerScope
@@ -143,13 +144,7 @@ internal object Runner {
             watcher.events.transformWhile { emit(it); it !is ClusterEvent.Stopped }.collect { handlers.event(it) }
         }
         val pump = launch { watcher.messages.collect { handlers.message(it) } }
-        val restoreSignals = if (!installSignals) ({}) else Signals.install(requestStop) {
-            outer.launch {
-                runCatching { watcher.restart() }
-                    .onSuccess { log.info("restart: {}", it) }
-                    .onFailure { log.warn("restart failed: {}", it.message) }
-            }
-        }
+        val signals = if (installSignals) watcher.handleSignals { onStop { requestStop() } } else null
         try {
             val failure = try {
                 watcher.start(spec.workerCount)
@@ -168,7 +163,7 @@ internal object Runner {
             if (failure != null) log.error("the cluster stopped on a failure: {}", failure.message)
             if (failure == null) 0 else 1
         } finally {
-            restoreSignals()
+            signals?.close()
             handlerJob.cancel()
             pump.cancel()
             events.cancel()
