@@ -25,7 +25,7 @@ public object ClusterLog {
         LogOutput.useFile(path)
     }
 
-    /** Reopens the log file, e.g. on SIGUSR2 after logrotate moved it. */
+    /** Reopens the log file, e.g. on SIGUSR1 after logrotate moved it. */
     @JvmStatic
     public fun reopen() {
         LogOutput.reopen()
