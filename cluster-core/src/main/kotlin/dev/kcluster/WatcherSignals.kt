@@ -48,7 +48,7 @@ public class WatcherSignals private constructor(private val b: Builder) : AutoCl
     private val serial: ExecutorService = Executors.newSingleThreadExecutor { r -> Thread(r, "kcluster-signals").apply { isDaemon = true } }
 
     /** True once a TERM or INT arrived. */
-    public val stopRequested: Boolean get() = stops.get() > 0
+    public val isStopRequested: Boolean get() = stops.get() > 0
 
     /** Puts back the handlers that were installed before; an action already running finishes. Idempotent. */
     override fun close() {

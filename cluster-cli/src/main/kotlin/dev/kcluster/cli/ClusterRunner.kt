@@ -120,7 +120,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     }
 
     /** True once a stop was asked for, by a signal or over the control socket. */
-    private fun stopping() = stopRequests.get() > 0 || signals?.stopRequested == true
+    private fun stopping() = stopRequests.get() > 0 || signals?.isStopRequested == true
 
     private fun handle(request: ControlRequest): Reply = when (request.command) {
         "status" -> Reply(ControlResponse(ok = true, watcherPid = me, status = status()))
