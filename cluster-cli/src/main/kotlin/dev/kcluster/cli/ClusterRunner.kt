@@ -3,6 +3,8 @@ package dev.kcluster.cli
 import dev.kcluster.logging.ClusterLog
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.RestartResult
+import dev.kcluster.WatcherSignals
+import dev.kcluster.handleSignals
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -16,8 +18,6 @@ import org.slf4j.LoggerFactory
 import java.io.PrintStream
 import java.time.Duration
 import java.time.Instant
-import java.util.concurrent.TimeUnit
-import kotlin.system.exitProcess
 import java.util.concurrent.atomic.AtomicInteger
 
 /**
@@ -29,12 +29,11 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("cluster-cli"))
     private val ops = Mutex()
     private val stopRequests = AtomicInteger()
-    /** The exit code of a forced stop (second signal); 0 while there is none. It wins over any other outcome. */
-    private val forcedExit = AtomicInteger()
     private val me = ProcessHandle.current().pid()
     private lateinit var watcher: ClusterWatcher
     @Volatile private var pidFile: PidFile? = null
     @Volatile private var control: ControlServer? = null
+    @Volatile private var signals: WatcherSignals? = null
 
     fun run(): Int {
         try {
@@ -44,7 +43,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         } catch (e: Exception) {
             return fail("cannot open log file ${options.logFile}: ${e.message ?: e}")
         }
-        val config = options.toWatcherConfig()
+        val config = options.config
         val pid = options.pidFile?.let(::PidFile)
         try {
             pid?.acquire { log.warn(it) }
@@ -62,9 +61,9 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
                     return fail("cannot open the control socket ${pid.socketPath}: ${e.message ?: e}")
                 }
             }
-            val code = supervise()
-            return forcedExit.get().takeIf { it != 0 } ?: code
+            return supervise()
         } finally {
+            signals?.close()
             control?.close()
             pid?.release()
             scope.cancel()
@@ -76,15 +75,15 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         try {
             runBlocking { watcher.start(options.workers) }
         } catch (e: Exception) {
-            if (stopRequests.get() == 0) {
+            if (!stopping()) {
                 runBlocking { watcher.stop() }
                 return fail("cannot start ${options.target}: ${e.message ?: e}")
             }
         }
-        if (stopRequests.get() == 0) {
+        if (!stopping()) {
             log.info("cluster ready: {} of {} (watcher pid {})", workers(options.workers), options.target, me)
         }
-        val files = if (options.watch.isNotEmpty() && stopRequests.get() == 0) {
+        val files = if (options.watch.isNotEmpty() && !stopping()) {
             val ignore = listOfNotNull(options.logFile, pidFile?.path, pidFile?.socketPath).map { it.toAbsolutePath().normalize() }.toSet()
             FileWatcher(options.watch, ignore, DEBOUNCE_MILLIS, scope) { path -> runCatching { reload("change in $path") } }
         } else {
@@ -92,7 +91,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         }
         try {
             val failure = runBlocking { watcher.awaitTermination() }
-            if (failure != null && stopRequests.get() == 0) return fail("stopped: ${failure.message ?: failure}")
+            if (failure != null && !stopping()) return fail("stopped: ${failure.message ?: failure}")
             log.info("cluster stopped")
             return 0
         } finally {
@@ -100,55 +99,28 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         }
     }
 
+    /**
+     * kcluster's signal handling ([WatcherSignals]); reload and scale take [ops] like control requests do,
+     * and a forced exit (second TERM/INT) also removes the pid file and the control socket.
+     */
     private fun installSignals() {
-        Signals.handle("TERM") { onStopSignal("TERM", SIGTERM) }
-        Signals.handle("INT") { onStopSignal("INT", SIGINT) }
-        Signals.handle("HUP") { launchOp { reload("SIGHUP") } }
-        Signals.handle("USR1") { launchOp { reload("SIGUSR1") } }
-        Signals.handle("TTIN") { launchOp { scaleBy(1, "SIGTTIN") } }
-        Signals.handle("TTOU") { launchOp { scaleBy(-1, "SIGTTOU") } }
-        Signals.handle("USR2") {
-            ClusterLog.reopen()
-            log.info("SIGUSR2: log file reopened")
-        }
-    }
-
-    private fun launchOp(op: suspend () -> Unit) {
-        scope.launch {
-            try {
-                op()
-            } catch (e: Exception) {
-                log.error("{}", e.message ?: e.toString())
+        signals = watcher.handleSignals {
+            onStop {
+                stopRequests.incrementAndGet()
+                runBlocking { watcher.stop() }
+            }
+            onReload { runBlocking { reload("SIGHUP") } }
+            onScale { delta -> runBlocking { scaleBy(delta, if (delta > 0) "SIGTTIN" else "SIGTTOU") } }
+            beforeForcedExit {
+                err.println("cluster: second stop signal: workers killed")
+                control?.close()
+                pidFile?.release()
             }
         }
     }
 
-    private fun onStopSignal(name: String, number: Int) {
-        if (stopRequests.incrementAndGet() == 1) {
-            log.info("SIG{}: stopping gracefully (send it again to kill the workers at once)", name)
-            scope.launch { watcher.stop() }
-        } else {
-            forceExit("second SIG$name", EXIT_SIGNAL_BASE + number)
-        }
-    }
-
-    /**
-     * Kills every descendant (the workers first of all) with SIGKILL, cleans up, and exits. Shutdown hooks
-     * run (kcluster's removes the IPC directory), but a hook that hangs cannot hold the exit up past 2 s.
-     */
-    private fun forceExit(why: String, code: Int) {
-        // Set first: killing the workers ends the graceful stop, and the main thread must not exit 0 meanwhile.
-        forcedExit.set(code)
-        err.println("cluster: $why: killing the workers now")
-        log.warn("{}: killing the workers now", why)
-        val children = ProcessHandle.current().descendants().toList()
-        children.forEach { it.destroyForcibly() }
-        children.forEach { runCatching { it.onExit().get(FORCE_WAIT_SECONDS, TimeUnit.SECONDS) } }
-        control?.close()
-        pidFile?.release()
-        Thread({ Thread.sleep(2_000); Runtime.getRuntime().halt(code) }, "cluster-force-halt").apply { isDaemon = true; start() }
-        exitProcess(code)
-    }
+    /** True once a stop was asked for, by a signal or over the control socket. */
+    private fun stopping() = stopRequests.get() > 0 || signals?.isStopRequested == true
 
     private fun handle(request: ControlRequest): Reply = when (request.command) {
         "status" -> Reply(ControlResponse(ok = true, watcherPid = me, status = status()))
@@ -219,9 +191,5 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
 
     private companion object {
         const val DEBOUNCE_MILLIS = 500L
-        const val SIGINT = 2
-        const val SIGTERM = 15
-        const val EXIT_SIGNAL_BASE = 128
-        const val FORCE_WAIT_SECONDS = 5L
     }
 }

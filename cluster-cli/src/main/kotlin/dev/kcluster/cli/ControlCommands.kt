@@ -2,9 +2,7 @@ package dev.kcluster.cli
 
 import com.github.ajalt.clikt.core.CliktCommand
 import com.github.ajalt.clikt.core.Context
-import com.github.ajalt.clikt.core.NoOpCliktCommand
 import com.github.ajalt.clikt.core.ProgramResult
-import com.github.ajalt.clikt.core.subcommands
 import com.github.ajalt.clikt.parameters.arguments.argument
 import com.github.ajalt.clikt.parameters.options.default
 import com.github.ajalt.clikt.parameters.options.flag
@@ -15,19 +13,6 @@ import com.github.ajalt.clikt.parameters.types.path
 import com.github.ajalt.clikt.parameters.types.restrictTo
 import java.time.Duration
 import java.util.concurrent.TimeUnit
-
-/** `cluster status|reload|stop|scale`: the commands that talk to a running watcher. */
-internal class ControlCli(transport: ControlTransport = SocketControlTransport) : NoOpCliktCommand(name = "cluster") {
-    init {
-        subcommands(StatusCommand(transport), ReloadCommand(transport), StopCommand(transport), ScaleCommand(transport))
-    }
-
-    override fun help(context: Context): String = "Controls a running cluster through the control socket beside its pid file."
-
-    companion object {
-        val names = setOf("status", "reload", "stop", "scale")
-    }
-}
 
 /** Shared by the control commands: `-p/--pid-file`, the request, and errors as exit code 1 on stderr. */
 internal abstract class ControlCommand(name: String, private val transport: ControlTransport) : CliktCommand(name = name) {

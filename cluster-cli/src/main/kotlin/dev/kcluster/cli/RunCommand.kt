@@ -18,23 +18,27 @@ import com.github.ajalt.clikt.parameters.types.path
 import com.github.ajalt.clikt.parameters.types.restrictTo
 import dev.kcluster.ReadyPolicy
 import dev.kcluster.SocketMode
+import dev.kcluster.WatcherConfig
 import java.io.File
 import java.nio.file.Files
 import java.nio.file.Path
 
 /**
- * `cluster [OPTIONS] TARGET [ARGS]...`: runs TARGET in a cluster of worker JVMs until stopped.
- * Parsing ends at TARGET: everything after it goes to the workers unchanged. [runner] does the
- * work and returns the exit code (tests replace it).
+ * `cluster run [OPTIONS] TARGET [ARGS]...` (shorthand `cluster [OPTIONS] TARGET [ARGS]...`): runs TARGET in a
+ * cluster of worker JVMs until stopped. Parsing ends at TARGET: everything after it goes to the workers
+ * unchanged. The options are validated once, by [toRunOptions]; [runner] does the work and returns the exit
+ * code (tests replace it).
  */
-internal class RunCommand(private val runner: (RunOptions) -> Int = { ClusterRunner(it).run() }) : CliktCommand(name = "cluster") {
+internal class RunCommand(private val runner: (RunOptions) -> Int = { ClusterRunner(it).run() }) : CliktCommand(name = "run") {
     init {
         context { allowInterspersedArgs = false }
     }
 
     override fun help(context: Context): String = """
-        Runs TARGET in a cluster of worker JVMs that share its listening sockets, restarts crashed
-        workers, and reloads them one at a time without dropping connections.
+        Runs TARGET in a cluster of worker JVMs until it is stopped.
+
+        The workers share TARGET's listening sockets; crashed workers are restarted, and a reload
+        replaces them one at a time without dropping connections.
 
         TARGET is a jar (its Main-Class runs) or the fully qualified name of a main class found on
         --classpath. ARGS go to every worker's main unchanged.
@@ -44,11 +48,9 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { ClusterRun
         Control a running cluster (over the socket beside its pid file):
         cluster status -p F [--json] · cluster reload -p F · cluster stop -p F · cluster scale N -p F
 
-        Signals: TERM/INT stop gracefully (a second one kills the workers at once); HUP/USR1 rolling
-        restart; TTIN/TTOU one worker more/less; USR2 reopens the log file.
+        Signals: $SIGNALS
 
-        Exit codes: 0 clean stop; 1 the target cannot start, workers crash-looped, or the pid file is
-        taken; 2 usage error.
+        Exit codes: $EXIT_CODES
     """.trimIndent()
 
     private val workers by option("-w", "--workers", metavar = "N", help = "number of worker JVMs (default: available processors)")
@@ -79,16 +81,35 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { ClusterRun
     private val logFormat by option("--log-format", help = "text lines or JSON lines").choice("text", "json").default("text")
 
     private val logFile by option(
-        "-f", "--log-file", metavar = "F", help = "append the merged log here instead of stderr; SIGUSR2 reopens it",
+        "-f", "--log-file", metavar = "F", help = "append the merged log here instead of stderr; SIGUSR1 reopens it",
     ).path(canBeDir = false).convert { checkParent(it); it }
 
-    private val stopTimeout by option("--stop-timeout", help = "graceful stop time per worker before SIGTERM (default 10s)").duration()
+    private val environment by option("-e", "--env", metavar = "K=V", help = "an environment variable for every worker (repeatable)")
+        .convert { value ->
+            val name = value.substringBefore('=', "")
+            if (name.isEmpty()) fail("expected K=V, got '$value'")
+            name to value.substringAfter('=')
+        }.multiple()
+    private val chdir by option("--chdir", metavar = "DIR", help = "the workers' working directory (default: the watcher's)")
+        .path(mustExist = true, canBeFile = false)
+    private val java by option("--java", metavar = "PATH", help = "the java executable for workers (default: the watcher's)")
+        .path(mustExist = true, canBeDir = false)
+
+    private val startTimeout by option("--start-timeout", help = "time from launch to a worker's IPC handshake (default 30s)").duration()
     private val readyTimeout by option("--ready-timeout", help = "time for a worker to become READY (default 60s)").duration()
+    private val stopTimeout by option("--stop-timeout", help = "graceful stop time per worker before SIGTERM (default 10s)").duration()
+    private val heartbeatInterval by option("--heartbeat-interval", help = "how often the watcher pings each worker (default 1s)")
+        .duration()
     private val heartbeatTimeout by option("--heartbeat-timeout", help = "heartbeat silence before a worker is killed (default 15s)")
         .duration()
     private val maxRestarts by option("--max-restarts", metavar = "N", help = "crashes tolerated within --restart-window (default 5)")
         .int().restrictTo(min = 0)
     private val restartWindow by option("--restart-window", help = "window for --max-restarts (default 60s)").duration()
+    private val maxBackoff by option(
+        "--max-backoff", help = "longest delay before respawning a crashed worker; delays double from 100ms (default 10s)",
+    ).duration()
+    private val maxFrameSize by option("--max-frame-size", metavar = "BYTES", help = "largest IPC message, either way (default 16 MiB)")
+        .int()
 
     private val watch by option("--watch", metavar = "PATH", help = "rolling restart when files under PATH change (repeatable)")
         .path(mustExist = true).multiple()
@@ -107,36 +128,66 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { ClusterRun
     private val args by argument("ARGS", help = "arguments for every worker's main").multiple()
 
     override fun run() {
-        val options = RunOptions(
-            target = target, args = args, workers = workers, classpath = classpath.flatten(), jvmOptions = jvmOptions,
-            pidFile = pidFile, logLevel = logLevel.lowercase(), logJson = logFormat == "json", logFile = logFile,
-            stopTimeout = stopTimeout, readyTimeout = readyTimeout, heartbeatTimeout = heartbeatTimeout,
-            maxRestarts = maxRestarts, restartWindow = restartWindow, watch = watch,
-            socketMode = socketMode, readyPolicy = readyPolicy,
-        )
-        try {
-            options.toWatcherConfig()
-        } catch (e: IllegalArgumentException) {
-            throw UsageError(optionNames(e.message ?: e.toString()))
-        }
-        val code = runner(options)
+        val code = runner(toRunOptions())
         if (code != 0) throw ProgramResult(code)
     }
 
-    private companion object {
-        const val MAX_WORKERS = 1024
+    /** The one place where options become a [WatcherConfig]; an invalid setting is a usage error naming its flag. */
+    internal fun toRunOptions(): RunOptions {
+        val b = WatcherConfig.builder(target)
+            .args(args)
+            .classpath(*classpath.flatten().toTypedArray())
+            .jvmOptions(jvmOptions)
+            .socketMode(socketMode)
+            .readyPolicy(readyPolicy)
+            .workingDirectory(chdir)
+        environment.forEach { (k, v) -> b.environment(k, v) }
+        java?.let { b.javaCommand(it.toString()) }
+        startTimeout?.let(b::startTimeout)
+        readyTimeout?.let(b::readyTimeout)
+        stopTimeout?.let(b::stopTimeout)
+        heartbeatInterval?.let(b::heartbeatInterval)
+        heartbeatTimeout?.let(b::heartbeatTimeout)
+        maxBackoff?.let(b::maxBackoff)
+        maxFrameSize?.let(b::maxFrameSize)
+        if (maxRestarts != null || restartWindow != null) {
+            val defaults = WatcherConfig.builder(target).build()
+            b.maxRestarts(maxRestarts ?: defaults.maxRestarts, restartWindow ?: defaults.restartWindow)
+        }
+        val config = try {
+            b.build()
+        } catch (e: IllegalArgumentException) {
+            throw UsageError(optionNames(e.message ?: e.toString()))
+        }
+        return RunOptions(
+            config = config, workers = workers, pidFile = pidFile, logLevel = logLevel.lowercase(), logJson = logFormat == "json",
+            logFile = logFile, watch = watch,
+        )
+    }
+
+    companion object {
+        private const val MAX_WORKERS = 1024
+
+        /** The signals, for the help texts. */
+        const val SIGNALS = "TERM/INT stop gracefully (a second one kills the workers at once); HUP rolling restart; " +
+            "USR1 reopens the log file; TTIN/TTOU one worker more/less; USR2 is ignored (reserved)."
+
+        /** The exit codes, for the help texts. */
+        const val EXIT_CODES = "0 clean stop; 1 the target cannot start, workers crash-looped, or the pid file is taken; " +
+            "2 usage error; 3 reload rolled back; 128+n stopped at once by a second signal n."
 
         /** Fails the option (a usage error) when [path]'s directory does not exist. */
-        fun OptionCallTransformContext.checkParent(path: Path) {
+        private fun OptionCallTransformContext.checkParent(path: Path) {
             val dir = path.toAbsolutePath().parent
             if (dir != null && !Files.isDirectory(dir)) fail("directory $dir does not exist")
         }
 
-        /** Says `--stop-timeout` where [dev.kcluster.WatcherConfig] says `stopTimeout`. */
-        fun optionNames(message: String): String = listOf(
-            "heartbeatTimeout" to "--heartbeat-timeout", "heartbeatInterval" to "the heartbeat interval",
-            "stopTimeout" to "--stop-timeout", "readyTimeout" to "--ready-timeout",
-            "restartWindow" to "--restart-window", "maxRestarts" to "--max-restarts",
+        /** Says `--stop-timeout` where [WatcherConfig] says `stopTimeout`. */
+        private fun optionNames(message: String): String = listOf(
+            "heartbeatTimeout" to "--heartbeat-timeout", "heartbeatInterval" to "--heartbeat-interval",
+            "startTimeout" to "--start-timeout", "stopTimeout" to "--stop-timeout", "readyTimeout" to "--ready-timeout",
+            "restartWindow" to "--restart-window", "maxRestarts" to "--max-restarts", "maxBackoff" to "--max-backoff",
+            "maxFrameSize" to "--max-frame-size", "target (a main class or a jar)" to "TARGET",
         ).fold(message) { m, (from, to) -> m.replace(from, to) }
             .replace(Regex("PT[0-9.HMS]+")) { m ->
                 runCatching { Durations.format(java.time.Duration.parse(m.value)) }.getOrDefault(m.value)

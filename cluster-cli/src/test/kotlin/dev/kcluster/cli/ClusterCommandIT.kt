@@ -32,7 +32,7 @@ class ClusterCommandIT : FunSpec({
     fun ClusterStatus.allReady(n: Int) = workers.size == n && workers.all { it.state == "READY" } && pids().size == n
     fun text(p: Path) = if (Files.exists(p)) Files.readString(p) else ""
 
-    test("a 2-worker cluster answers status, reload, SIGHUP, SIGUSR1, scale, TTIN/TTOU, --watch, USR2 and stop") {
+    test("a 2-worker cluster answers status, reload, SIGHUP, scale, TTIN/TTOU, --watch, SIGUSR1 (log reopen), SIGUSR2 and stop") {
         val pid = h.dir.resolve("a.pid")
         val log = h.dir.resolve("a.log")
         val watched = Files.createDirectories(h.dir.resolve("watched"))
@@ -68,12 +68,6 @@ class ClusterCommandIT : FunSpec({
             s2.allReady(2) shouldBe true
             (s2.pids() intersect s1.pids()).shouldBeEmpty()
 
-            h.signal(w.pid, "USR1")
-            awaitTrue(what = "SIGUSR1 reload") { text(log).contains("SIGUSR1: rolling restart done, 2 workers replaced") }
-            val s2b = h.status(pid)
-            s2b.allReady(2) shouldBe true
-            (s2b.pids() intersect s2.pids()).shouldBeEmpty()
-
             h.run("scale", "3", "-p", "$pid").code shouldBe 0
             h.status(pid).allReady(3) shouldBe true
 
@@ -92,11 +86,16 @@ class ClusterCommandIT : FunSpec({
             s4.allReady(3) shouldBe true
             (s4.pids() intersect s3.pids()).shouldBeEmpty()
 
+            // logrotate: rename, then `postrotate kill -USR1`; the cluster must not restart.
             val rotated = h.dir.resolve("a.log.1")
             Files.move(log, rotated)
-            h.signal(w.pid, "USR2")
-            awaitTrue(what = "log reopened") { text(log).contains("SIGUSR2: log file reopened") }
+            h.signal(w.pid, "USR1")
+            awaitTrue(what = "log reopened") { text(log).contains("SIGUSR1: log file reopened") }
             text(rotated) shouldContain "cluster ready"
+            h.signal(w.pid, "USR2")
+            awaitTrue(what = "SIGUSR2 ignored") { text(log).contains("SIGUSR2 ignored") }
+            h.status(pid).pids() shouldBe s4.pids()
+            text(log) shouldNotContain "rolling restart"
 
             val stop = h.run("stop", "-p", "$pid")
             withClue(stop) { stop.code shouldBe 0 }
@@ -124,7 +123,10 @@ class ClusterCommandIT : FunSpec({
 
         // Through the launcher, via a symlink, from another directory: exec keeps the pid.
         val link = Files.createSymbolicLink(h.dir.resolve("cluster-link"), h.jar.parent.parent.parent.resolve("bin/cluster"))
-        val pb = ProcessBuilder(listOf(link.toString(), "-w", "1", "-p", "$pid", *base, target, "fail-above", "1"))
+        val cwd = Files.createDirectories(h.dir.resolve("cwd")).toRealPath()
+        val pb = ProcessBuilder(
+            listOf(link.toString(), "-w", "1", "-p", "$pid", "--env", "KCL_TEST=a=b", "--chdir", "$cwd", *base, target, "fail-above", "1"),
+        )
             .directory(Paths.get("/").toFile())
         pb.environment()["KCLUSTER_JAVA_OPTS"] = "-Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
         val launched = CliHarness.Running(pb.start()).also { h.track(it.process) }
@@ -133,6 +135,7 @@ class ClusterCommandIT : FunSpec({
                 launched.stderr.contains("cluster ready: 1 worker") || !launched.process.isAlive
             }
             launched.stderr shouldContain "replacing stale pid file"
+            launched.stderr shouldContain "worker 1 env KCL_TEST=a=b cwd=$cwd"
             Files.readString(pid).trim() shouldBe "${launched.pid}"
             val before = h.status(pid)
 
@@ -166,6 +169,24 @@ class ClusterCommandIT : FunSpec({
             w.stderr shouldContain "second SIGTERM"
             awaitTrue(10_000, "stubborn worker killed") { !alive(worker) }
             Files.exists(pid) shouldBe false
+        }
+    }
+
+    test("a second SIGINT kills the workers and exits with 130") {
+        val pid = h.dir.resolve("i.pid")
+        val w = h.start("-w", "2", "-p", "$pid", "--stop-timeout", "2m", *base, target, "stubborn")
+        withClue({ w.toString() }) {
+            awaitTrue(what = "cluster ready") { w.stderr.contains("cluster ready: 2 workers") || !w.process.isAlive }
+            val workers = h.status(pid).pids()
+            h.signal(w.pid, "INT")
+            awaitTrue(what = "graceful stop begun") { w.stderr.lines().count { it.contains("refuses to stop") } == 2 }
+            workers.all(::alive) shouldBe true
+            h.signal(w.pid, "INT")
+            w.awaitExit(30) shouldBe 128 + 2
+            w.stderr shouldContain "second SIGINT: killing the workers now"
+            awaitTrue(10_000, "stubborn workers killed") { workers.none(::alive) }
+            Files.exists(pid) shouldBe false
+            Files.exists(Paths.get("$pid.sock")) shouldBe false
         }
     }
 

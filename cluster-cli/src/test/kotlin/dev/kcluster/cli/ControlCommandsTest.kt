@@ -29,7 +29,7 @@ class ControlCommandsTest : FunSpec({
 
     test("status prints a table with id, pid, state, uptime, restarts and RSS") {
         val fake = Fake { ControlResponse(ok = true, status = status) }
-        val r = ControlCli(fake).test("status -p /tmp/c.pid")
+        val r = ClusterCommand(transport = fake).test("status -p /tmp/c.pid")
         r.statusCode shouldBe 0
         fake.calls shouldContainExactly listOf(Path.of("/tmp/c.pid") to ControlRequest("status"))
         val lines = r.stdout.lines()
@@ -40,21 +40,21 @@ class ControlCommandsTest : FunSpec({
     }
 
     test("status --json prints the status as one JSON object") {
-        val r = ControlCli(Fake { ControlResponse(ok = true, status = status) }).test("status --pid-file c.pid --json")
+        val r = ClusterCommand(transport = Fake { ControlResponse(ok = true, status = status) }).test("status --pid-file c.pid --json")
         r.statusCode shouldBe 0
         r.stdout.trim().lines().size shouldBe 1
         ControlProtocol.json.decodeFromString(ClusterStatus.serializer(), r.stdout) shouldBe status
     }
 
     test("reload exits 0 after a full rolling restart") {
-        val r = ControlCli(Fake { ControlResponse(ok = true, replaced = 2, rolledBack = false) }).test("reload -p c.pid")
+        val r = ClusterCommand(transport = Fake { ControlResponse(ok = true, replaced = 2, rolledBack = false) }).test("reload -p c.pid")
         r.statusCode shouldBe 0
         r.stdout shouldContain "2 workers replaced"
     }
 
     test("reload exits 3 with the reason on stderr when it rolled back") {
         val fake = Fake { ControlResponse(ok = false, replaced = 1, rolledBack = true, error = "replacement worker 4 failed: boom") }
-        val r = ControlCli(fake).test("reload -p c.pid")
+        val r = ClusterCommand(transport = fake).test("reload -p c.pid")
         r.statusCode shouldBe 3
         r.stderr shouldContain "replacement worker 4 failed: boom"
         r.stdout.shouldBeEmptyString()
@@ -62,18 +62,18 @@ class ControlCommandsTest : FunSpec({
 
     test("scale sends the new size and rejects sizes below 1") {
         val fake = Fake { req -> ControlResponse(ok = true, status = status.copy(workers = status.workers.take(req.workers!!))) }
-        ControlCli(fake).test("scale 2 -p c.pid").statusCode shouldBe 0
+        ClusterCommand(transport = fake).test("scale 2 -p c.pid").statusCode shouldBe 0
         fake.calls.single().second shouldBe ControlRequest("scale", 2)
-        val bad = ControlCli(fake).test("scale 0 -p c.pid")
+        val bad = ClusterCommand(transport = fake).test("scale 0 -p c.pid")
         bad.statusCode shouldNotBe 0
         bad.stderr shouldContain "0 is smaller than the minimum valid value of 1"
-        ControlCli(fake).test("scale x -p c.pid").stderr shouldContain "x is not a valid integer"
+        ClusterCommand(transport = fake).test("scale x -p c.pid").stderr shouldContain "x is not a valid integer"
         fake.calls.size shouldBe 1
     }
 
     test("a refused request exits 1 with the watcher's reason") {
         val refusing = Fake { ControlResponse(ok = false, error = "cannot scale a watcher that is not running") }
-        val r = ControlCli(refusing).test("scale 3 -p c.pid")
+        val r = ClusterCommand(transport = refusing).test("scale 3 -p c.pid")
         r.statusCode shouldBe 1
         r.stderr shouldContain "cannot scale a watcher that is not running"
     }
@@ -82,34 +82,34 @@ class ControlCommandsTest : FunSpec({
         // A pid that has exited already: stop must not wait.
         val gone = ProcessBuilder("true").start().also { it.waitFor() }.pid()
         val fake = Fake { ControlResponse(ok = true, watcherPid = gone) }
-        val r = ControlCli(fake).test("stop -p c.pid --timeout 5s")
+        val r = ClusterCommand(transport = fake).test("stop -p c.pid --timeout 5s")
         r.statusCode shouldBe 0
         fake.calls.single().second shouldBe ControlRequest("stop")
     }
 
     test("every control command requires --pid-file and no transport error goes unreported") {
         for (cmd in listOf("status", "reload", "stop", "scale 2")) {
-            val r = ControlCli(Fake { error("not called") }).test(cmd)
+            val r = ClusterCommand(transport = Fake { error("not called") }).test(cmd)
             r.statusCode shouldNotBe 0
             r.stderr shouldContain "missing option --pid-file"
         }
-        val r = ControlCli { _, _ -> throw ControlException("no cluster is running with pid file x") }.test("status -p x")
+        val r = ClusterCommand(transport = { _, _ -> throw ControlException("no cluster is running with pid file x") }).test("status -p x")
         r.statusCode shouldBe 1
         r.stderr shouldStartWith "cluster status: no cluster is running"
     }
 
     test("usage errors of control commands exit with 2") {
-        execute(ControlCli(Fake { error("not called") }), arrayOf("status")) shouldBe EXIT_USAGE
-        execute(ControlCli(Fake { error("not called") }), arrayOf("status", "-p", "x", "--bogus")) shouldBe EXIT_USAGE
+        execute(ClusterCommand(transport = Fake { error("not called") }), arrayOf("status")) shouldBe EXIT_USAGE
+        execute(ClusterCommand(transport = Fake { error("not called") }), arrayOf("status", "-p", "x", "--bogus")) shouldBe EXIT_USAGE
     }
 
     test("help describes each control command") {
-        val r = ControlCli(Fake { error("not called") }).test("--help")
+        val r = ClusterCommand(transport = Fake { error("not called") }).test("--help")
         listOf("status", "reload", "stop", "scale").forEach { r.output shouldContain it }
-        val reloadHelp = ControlCli(Fake { error("not called") }).test("reload --help").output
+        val reloadHelp = ClusterCommand(transport = Fake { error("not called") }).test("reload --help").output
         reloadHelp.replace(Regex("\\s+"), " ") shouldContain "3 when a replacement failed"
-        ControlCli(Fake { error("not called") }).test("status --help").output shouldContain "--json"
-        ControlCli(Fake { error("not called") }).test("status --help").output shouldContain "Usage: cluster status"
+        ClusterCommand(transport = Fake { error("not called") }).test("status --help").output shouldContain "--json"
+        ClusterCommand(transport = Fake { error("not called") }).test("status --help").output shouldContain "Usage: cluster status"
     }
 })
 

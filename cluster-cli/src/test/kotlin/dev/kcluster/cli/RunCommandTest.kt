@@ -18,13 +18,31 @@ import java.time.Duration
 
 class RunCommandTest : FunSpec({
     val tmp = Files.createTempDirectory("kcluster-cli-parse")
+    val javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString()
     afterSpec { tmp.toFile().deleteRecursively() }
 
-    /** Parses [argv] with a runner that only records what it was asked to run. */
+    /** Parses `cluster [argv]` (the dispatch of `main` included) with a runner that only records what it was asked to run. */
     fun parse(vararg argv: String, exit: Int = 0): Pair<RunOptions?, com.github.ajalt.clikt.testing.CliktCommandTestResult> {
         var seen: RunOptions? = null
-        val result = RunCommand { seen = it; exit }.test(argv.toList())
+        val result = ClusterCommand(runner = { seen = it; exit }).test(withRun(arrayOf(*argv)).toList())
         return seen to result
+    }
+
+    /** The one `Error:` line of a usage error, and the exit code `main` would give. */
+    fun usageError(vararg argv: String): Pair<String, Int> {
+        val (o, r) = parse(*argv)
+        o.shouldBeNull()
+        val code = execute(ClusterCommand(runner = { 0 }), withRun(arrayOf(*argv)))
+        return r.stderr.lines().filter { it.startsWith("Error:") }.single() to code
+    }
+
+    /** Every setting of [o] as text, to compare two parses. */
+    fun describe(o: RunOptions): String = with(o.config) {
+        listOf(
+            target, args, classpath, inheritClasspath, javaCommand, jvmOptions, environment, workingDirectory, startTimeout, readyTimeout,
+            stopTimeout, heartbeatInterval, heartbeatTimeout, maxRestarts, restartWindow, maxBackoff, readyPolicy, socketMode,
+            maxFrameSize, o.workers, o.pidFile, o.logLevel, o.logJson, o.logFile, o.watch,
+        ).joinToString("|")
     }
 
     test("TARGET alone uses the defaults") {
@@ -32,16 +50,24 @@ class RunCommandTest : FunSpec({
         r.statusCode shouldBe 0
         o.shouldNotBeNull()
         o.target shouldBe "com.example.Main"
-        o.args.shouldBeEmpty()
         o.workers shouldBe Runtime.getRuntime().availableProcessors()
         o.logLevel shouldBe "info"
         o.logJson shouldBe false
         o.pidFile.shouldBeNull()
-        o.socketMode shouldBe SocketMode.SHARED
-        o.readyPolicy shouldBe ReadyPolicy.LISTEN
-        val c = o.toWatcherConfig()
+        val c = o.config
+        val defaults = dev.kcluster.WatcherConfig("com.example.Main")
+        c.args.shouldBeEmpty()
+        c.socketMode shouldBe SocketMode.SHARED
+        c.readyPolicy shouldBe ReadyPolicy.LISTEN
         c.stopTimeout shouldBe Duration.ofSeconds(10)
         c.maxRestarts shouldBe 5
+        c.environment shouldBe emptyMap()
+        c.workingDirectory.shouldBeNull()
+        c.javaCommand shouldBe defaults.javaCommand
+        c.startTimeout shouldBe defaults.startTimeout
+        c.heartbeatInterval shouldBe defaults.heartbeatInterval
+        c.maxBackoff shouldBe defaults.maxBackoff
+        c.maxFrameSize shouldBe defaults.maxFrameSize
     }
 
     test("every option reaches the run options and the watcher config") {
@@ -52,21 +78,22 @@ class RunCommandTest : FunSpec({
             "-p", tmp.resolve("c.pid").toString(), "-l", "DEBUG", "--log-format", "json", "-f", tmp.resolve("c.log").toString(),
             "--stop-timeout", "3s", "--ready-timeout", "2m", "--heartbeat-timeout", "1m30s",
             "--max-restarts", "7", "--restart-window", "500ms", "--watch", dir.toString(), "--watch", jar.toString(),
-            "--socket-mode", "reuseport", "--ready-when", "explicit", "com.example.Main",
+            "--socket-mode", "reuseport", "--ready-when", "explicit",
+            "--env", "A=1", "-e", "B=x=y", "--env=C=", "--chdir", dir.toString(), "--java", javaBin,
+            "--start-timeout", "45s", "--heartbeat-interval", "2s", "--max-backoff", "1m", "--max-frame-size", "1048576",
+            "com.example.Main", "arg1",
         )
         r.statusCode shouldBe 0
         o.shouldNotBeNull()
         o.workers shouldBe 3
-        o.classpath shouldContainExactly listOf(dir.toString(), jar.toString(), tmp.toString())
-        o.jvmOptions shouldContainExactly listOf("-Xmx64m", "-Dx=1")
         o.pidFile shouldBe tmp.resolve("c.pid")
         o.logLevel shouldBe "debug"
         o.logJson shouldBe true
         o.logFile shouldBe tmp.resolve("c.log")
         o.watch shouldContainExactly listOf(dir, jar)
-        o.socketMode shouldBe SocketMode.REUSE_PORT
-        o.readyPolicy shouldBe ReadyPolicy.EXPLICIT
-        val c = o.toWatcherConfig()
+        val c = o.config
+        c.target shouldBe "com.example.Main"
+        c.args shouldContainExactly listOf("arg1")
         c.stopTimeout shouldBe Duration.ofSeconds(3)
         c.readyTimeout shouldBe Duration.ofMinutes(2)
         c.heartbeatTimeout shouldBe Duration.ofSeconds(90)
@@ -76,18 +103,82 @@ class RunCommandTest : FunSpec({
         c.jvmOptions shouldContainExactly listOf("-Xmx64m", "-Dx=1")
         c.socketMode shouldBe SocketMode.REUSE_PORT
         c.readyPolicy shouldBe ReadyPolicy.EXPLICIT
+        c.environment shouldBe mapOf("A" to "1", "B" to "x=y", "C" to "")
+        c.workingDirectory shouldBe dir
+        c.javaCommand shouldBe javaBin
+        c.startTimeout shouldBe Duration.ofSeconds(45)
+        c.heartbeatInterval shouldBe Duration.ofSeconds(2)
+        c.maxBackoff shouldBe Duration.ofMinutes(1)
+        c.maxFrameSize shouldBe 1_048_576
+    }
+
+    test("the bare form is the run subcommand") {
+        val dir = Files.createDirectories(tmp.resolve("bare"))
+        listOf(
+            listOf("com.example.Main"),
+            listOf("-w", "2", "--env", "A=1", "--chdir", dir.toString(), "--heartbeat-interval", "3s", "--heartbeat-timeout", "9s", "app.jar", "x"),
+            listOf("--log-level=debug", "-p", tmp.resolve("b.pid").toString(), "--start-timeout", "5s", "a.B", "--port", "1", "run"),
+            listOf("-w", "1", "--", "a.B", "status"),
+        ).forEach { argv ->
+            withClue(argv) {
+                val (bare, r1) = parse(*argv.toTypedArray())
+                val (run, r2) = parse("run", *argv.toTypedArray())
+                r1.statusCode shouldBe 0
+                r2.statusCode shouldBe 0
+                describe(bare!!) shouldBe describe(run!!)
+            }
+        }
+        withRun(arrayOf("-w", "2", "app.jar")).toList() shouldContainExactly listOf("run", "-w", "2", "app.jar")
+        withRun(arrayOf("run", "app.jar")).toList() shouldContainExactly listOf("run", "app.jar")
+        withRun(arrayOf("--workers", "3", "-cp", "x", "a.B")).first() shouldBe "run"
+        withRun(arrayOf("-w2", "a.B")).first() shouldBe "run"
+    }
+
+    test("a subcommand's name as the first word selects it; --help and no words stay with the top level") {
+        withRun(arrayOf("status", "-p", "x")).toList() shouldContainExactly listOf("status", "-p", "x")
+        withRun(arrayOf("scale", "3", "-p", "x")).first() shouldBe "scale"
+        withRun(arrayOf("--help")).toList() shouldContainExactly listOf("--help")
+        withRun(emptyArray()).toList() shouldBe emptyList()
+        // The first word that is not an option or its value names the subcommand, wherever it is.
+        withRun(arrayOf("-p", "x", "status", "--json")).toList() shouldContainExactly listOf("status", "-p", "x", "--json")
+        withRun(arrayOf("-w", "2", "run", "a.B")).toList() shouldContainExactly listOf("run", "-w", "2", "a.B")
+        parse("-w", "2", "reload").second.stderr shouldContain "Error: no such option -w"
+        execute(ClusterCommand(runner = { 0 }), withRun(arrayOf("-w", "2", "reload"))) shouldBe EXIT_USAGE
+        // Options without a TARGET are run's.
+        parse("-w", "2").second.stderr shouldContain "missing argument <target>"
+        execute(ClusterCommand(runner = { 0 }), withRun(emptyArray())) shouldBe EXIT_USAGE
+    }
+
+    test("invalid settings exit 2 with one line naming the flag") {
+        val dir = tmp.toString()
+        listOf(
+            listOf("--heartbeat-interval", "20s") to "Error: --heartbeat-timeout (15s) must be longer than --heartbeat-interval (20s)",
+            listOf("--heartbeat-timeout", "1s") to "Error: --heartbeat-timeout (1s) must be longer than --heartbeat-interval (1s)",
+            listOf("--max-frame-size", "1000") to "Error: --max-frame-size must be at least 64 KiB, was 1000",
+            listOf("--max-frame-size", "big") to "Error: invalid value for --max-frame-size: big is not a valid integer",
+            listOf("--env", "NOVALUE") to "Error: invalid value for --env: expected K=V, got 'NOVALUE'",
+            listOf("-e", "=1") to "Error: invalid value for -e: expected K=V, got '=1'",
+            listOf("--chdir", "/does/not/exist") to "Error: invalid value for --chdir: directory \"/does/not/exist\" does not exist.",
+            listOf("--java", dir) to "Error: invalid value for --java: file \"$dir\" is a directory.",
+            listOf("--start-timeout", "0s") to "Error: invalid value for --start-timeout: duration '0s' must be longer than zero",
+            listOf("--max-backoff", "soon") to
+                "Error: invalid value for --max-backoff: invalid duration 'soon' (use e.g. 500ms, 10s, 2m, 1h or 1m30s)",
+        ).forEach { (argv, line) ->
+            withClue(argv) { usageError(*(argv + "com.example.Main").toTypedArray()) shouldBe (line to EXIT_USAGE) }
+        }
+        usageError("run", " ") shouldBe ("Error: TARGET must not be blank" to EXIT_USAGE)
     }
 
     test("everything after TARGET goes to the workers unchanged, options included") {
         val (o, r) = parse("-w", "2", "com.example.Main", "--port", "8080", "-w", "9", "--help", "--", "x")
         r.statusCode shouldBe 0
         o!!.workers shouldBe 2
-        o.args shouldContainExactly listOf("--port", "8080", "-w", "9", "--help", "--", "x")
+        o.config.args shouldContainExactly listOf("--port", "8080", "-w", "9", "--help", "--", "x")
     }
 
     test("--max-restarts alone keeps the default window, and the other way round") {
-        parse("--max-restarts", "0", "a.B").first!!.toWatcherConfig().restartWindow shouldBe Duration.ofSeconds(60)
-        parse("--restart-window", "2m", "a.B").first!!.toWatcherConfig().maxRestarts shouldBe 5
+        parse("--max-restarts", "0", "a.B").first!!.config.restartWindow shouldBe Duration.ofSeconds(60)
+        parse("--restart-window", "2m", "a.B").first!!.config.maxRestarts shouldBe 5
     }
 
     test("the runner's exit code becomes the command's") {
@@ -109,7 +200,6 @@ class RunCommandTest : FunSpec({
             Case(listOf("--stop-timeout", "10"), "invalid duration '10'"),
             Case(listOf("--ready-timeout", "5x"), "invalid duration '5x'"),
             Case(listOf("--restart-window", "0s"), "must be longer than zero"),
-            Case(listOf("--heartbeat-timeout", "1s"), "--heartbeat-timeout (1s) must be longer than the heartbeat interval (1s)"),
             Case(listOf("--max-restarts", "-1"), "--max-restarts"),
             Case(listOf("-l", "loud"), "invalid choice: loud"),
             Case(listOf("--log-format", "xml"), "invalid choice: xml"),
@@ -122,6 +212,7 @@ class RunCommandTest : FunSpec({
             Case(listOf("-p", tmp.toString()), "is a directory"),
         ).forEach { (argv, message) ->
             val (o, r) = parse(*(argv + "com.example.Main").toTypedArray())
+            r.stderr.lines().count { it.startsWith("Error:") } shouldBe 1
             withClue(argv) {
                 o.shouldBeNull()
                 r.statusCode shouldNotBe 0
@@ -136,30 +227,40 @@ class RunCommandTest : FunSpec({
         r.stderr shouldContain "missing argument <target>"
     }
 
+    test("--max-restarts alone keeps the default window, and the other way round, in the run form too") {
+        parse("run", "--max-restarts", "0", "a.B").first!!.config.restartWindow shouldBe Duration.ofSeconds(60)
+    }
+
     test("usage errors exit with 2") {
-        val cmd = RunCommand { 0 }
-        execute(cmd, arrayOf("--bogus")) shouldBe EXIT_USAGE
-        execute(RunCommand { 0 }, arrayOf("-w", "x", "a.B")) shouldBe EXIT_USAGE
-        execute(RunCommand { 0 }, arrayOf("a.B")) shouldBe 0
-        execute(RunCommand { 4 }, arrayOf("a.B")) shouldBe 4
+        fun exit(vararg argv: String, runner: Int = 0) = execute(ClusterCommand(runner = { runner }), withRun(arrayOf(*argv)))
+        exit("--bogus") shouldBe EXIT_USAGE
+        exit("-w", "x", "a.B") shouldBe EXIT_USAGE
+        exit("run", "-w", "x", "a.B") shouldBe EXIT_USAGE
+        exit("a.B") shouldBe 0
+        exit("a.B", runner = 4) shouldBe 4
+        exit("run", "a.B", runner = 4) shouldBe 4
     }
 
     test("help lists every option, the control commands, signals and exit codes") {
-        val r = RunCommand { 0 }.test("--help")
+        val r = ClusterCommand(runner = { 0 }).test("run --help")
         r.statusCode shouldBe 0
         listOf(
-            "--workers", "--classpath", "--jvm-opt", "--pid-file", "--log-level", "--log-format", "--log-file", "--stop-timeout",
-            "--ready-timeout", "--heartbeat-timeout", "--max-restarts", "--restart-window", "--watch", "--socket-mode", "--ready-when",
-            "cluster status", "cluster reload", "cluster stop", "cluster scale", "HUP", "TTIN", "USR2", "Exit codes",
+            "Usage: cluster run", "--workers", "--classpath", "--jvm-opt", "--pid-file", "--log-level", "--log-format", "--log-file",
+            "--env", "--chdir", "--java", "--start-timeout", "--stop-timeout", "--ready-timeout", "--heartbeat-interval",
+            "--heartbeat-timeout", "--max-restarts", "--restart-window", "--max-backoff", "--max-frame-size", "--watch", "--socket-mode",
+            "--ready-when", "cluster status", "cluster reload", "cluster stop", "cluster scale", "HUP", "USR1", "TTIN", "USR2", "Exit codes",
         ).forEach { r.output shouldContain it }
         r.output shouldNotContain "Error"
     }
 
-    test("the first word picks the control commands, anything else runs a cluster") {
-        (commandFor(arrayOf("status", "-p", "x")) is ControlCli) shouldBe true
-        (commandFor(arrayOf("com.example.Main")) is RunCommand) shouldBe true
-        (commandFor(arrayOf("-w", "2", "status")) is RunCommand) shouldBe true
-        (commandFor(emptyArray()) is RunCommand) shouldBe true
+    test("the top-level help lists run, status, reload, stop and scale") {
+        val r = ClusterCommand(runner = { 0 }).test(withRun(arrayOf("--help")).toList())
+        r.statusCode shouldBe 0
+        val commands = Regex("""^  (\w+) {2,}\S""", RegexOption.MULTILINE).findAll(r.output.substringAfter("Commands:"))
+            .map { it.groupValues[1] }.toList()
+        commands shouldContainExactly listOf("run", "status", "reload", "stop", "scale")
+        r.output shouldContain "cluster [OPTIONS] TARGET [ARGS]"
+        r.output shouldContain "USR1 reopens the log file"
     }
 })
 

@@ -23,6 +23,7 @@ import dev.kcluster.RestartResult;
 import dev.kcluster.ServerSocketFactory;
 import dev.kcluster.SocketMode;
 import dev.kcluster.WatcherConfig;
+import dev.kcluster.WatcherSignals;
 import dev.kcluster.WorkerChannel;
 import dev.kcluster.WorkerMessage;
 import dev.kcluster.WorkerState;
@@ -259,5 +260,20 @@ class JavaApiSurfaceTest {
     @FunctionalInterface
     interface ThrowingRunnable {
         void run() throws Exception;
+    }
+
+    @Test
+    void watcherSignalsBuildFromJava() {
+        JavaClusterWatcher watcher = JavaClusterWatcher.create(WatcherConfig.builder("com.example.Main").build());
+        WatcherSignals.Builder builder = WatcherSignals.builder(watcher.unwrap())
+                .onStop(() -> { })
+                .onReload(() -> { })
+                .onReopenLog(() -> { })
+                .onScale((int delta) -> { })
+                .beforeForcedExit(() -> { });
+        try (WatcherSignals signals = builder.install()) {
+            assertFalse(signals.isStopRequested());
+        }
+        watcher.close();
     }
 }

@@ -24,7 +24,8 @@ import kotlin.system.exitProcess
  * - **Standalone** (`--standalone` among [args], or `KCLUSTER_STANDALONE=1`): runs the `worker { }` block once,
  *   in this process, with local sockets; `send` reaches the `onMessage` handlers here. Exits when the block returns.
  * - **Watcher** (otherwise): launches the workers with the same [args] and supervises them until SIGTERM or
- *   SIGINT (graceful stop; a second signal exits at once) or a crash loop; SIGHUP restarts the workers one by one.
+ *   SIGINT (graceful stop; a second one kills the workers and exits with 128+signal) or a crash loop; SIGHUP
+ *   restarts the workers one by one, SIGUSR1 reopens the log file ([dev.kcluster.WatcherSignals] has them all).
  *   Exits with 0 after a requested stop, 1 after a failure.
  *
  * Workers run the class that called `cluster(…)` when it has a `main` method, else the main class (or jar)

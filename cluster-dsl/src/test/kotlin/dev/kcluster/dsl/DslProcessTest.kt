@@ -5,10 +5,21 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldHaveSize
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
+import io.kotest.matchers.string.shouldNotContain
+import java.nio.file.Files
 import java.nio.file.Path
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
 import kotlin.concurrent.thread
+
+/** Waits up to 60 s until [path] exists and its text satisfies [condition] (polled, as a file gives no event). */
+private fun awaitFile(path: Path, condition: (String) -> Boolean) {
+    val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60)
+    while (!(Files.exists(path) && condition(Files.readString(path)))) {
+        check(System.nanoTime() < deadline) { "$path not as expected within 60 s: ${if (Files.exists(path)) Files.readString(path) else "missing"}" }
+        Thread.sleep(50)
+    }
+}
 
 /** `cluster(args) { }` as a real program: a spawned JVM running [DslTestApp.main], driven by signals. */
 class DslProcessTest : FunSpec({
@@ -36,6 +47,9 @@ class DslProcessTest : FunSpec({
         }
 
         fun signal(name: String) = ProcessBuilder("kill", "-$name", process.pid().toString()).start().waitFor() shouldBe 0
+
+        /** The worker pids of the `STARTED` line. */
+        fun started(): List<Long> = next("STARTED").removePrefix("STARTED ").split(",").map { it.toLong() }
 
         fun exitCode(): Int {
             check(process.waitFor(60, TimeUnit.SECONDS)) { "the program did not exit within 60 s" }
@@ -81,6 +95,41 @@ class DslProcessTest : FunSpec({
             app.signal("TERM")
             app.exitCode() shouldBe 0
             all.forEach { it.isAlive shouldBe false }
+        }
+    }
+
+    test("a second SIGINT kills workers that do not stop and exits with 130, like the cluster command") {
+        App("workers", "2", "stubborn").use { app ->
+            val pids = app.started()
+            app.signal("INT")
+            setOf(app.next("ECHO refusing to stop"), app.next("ECHO refusing to stop")) shouldHaveSize 2
+            pids.forEach { ProcessHandle.of(it).isPresent shouldBe true }
+            app.signal("INT")
+            app.exitCode() shouldBe 130
+            pids.forEach { pid -> ProcessHandle.of(pid).orElse(null)?.onExit()?.get(10, TimeUnit.SECONDS) }
+            pids.filter { ProcessHandle.of(it).map { h -> h.isAlive }.orElse(false) } shouldBe emptyList()
+        }
+    }
+
+    test("SIGUSR1 reopens the log file without restarting a worker; SIGUSR2 is ignored") {
+        val dir = Files.createTempDirectory("kcluster-dsl-log")
+        try {
+            val log = dir.resolve("watcher.log")
+            App("workers", "2", env = mapOf("KCLUSTER_LOG_FILE" to log.toString())).use { app ->
+                val pids = app.started().toSet()
+                val rotated = dir.resolve("watcher.log.1")
+                Files.move(log, rotated)
+                app.signal("USR1")
+                awaitFile(log) { it.contains("SIGUSR1: log file reopened") }
+                app.signal("USR2")
+                awaitFile(log) { it.contains("SIGUSR2 ignored") }
+                app.process.children().map { it.pid() }.toList().toSet() shouldBe pids
+                Files.readString(log) shouldNotContain "rolling restart"
+                app.signal("TERM")
+                app.exitCode() shouldBe 0
+            }
+        } finally {
+            dir.toFile().deleteRecursively()
         }
     }
 })

@@ -26,7 +26,7 @@ public object ClusterLog {
         MergedLog.useFile(path)
     }
 
-    /** Reopens the log file, e.g. after logrotate moved it. */
+    /** Reopens the log file, e.g. on SIGUSR1 after logrotate moved it. */
     @JvmStatic
     public fun reopen() {
         MergedLog.reopen()

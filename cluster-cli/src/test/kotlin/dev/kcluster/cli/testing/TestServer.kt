@@ -21,6 +21,7 @@ object TestServer {
         if (failAbove != null && id > failAbove) throw IllegalStateException("worker $id refuses to start (fail-above $failAbove)")
         val server = Cluster.serverSocketFactory().listen("127.0.0.1:0")
         log.info("hello from worker {} args={}", id, args.toList())
+        log.info("worker {} env KCL_TEST={} cwd={}", id, System.getenv("KCL_TEST"), java.nio.file.Path.of("").toAbsolutePath())
         if ("crash" in args) throw IllegalStateException("worker $id crashes as requested")
         Thread({
             while (true) {

@@ -3,15 +3,13 @@ package dev.kcluster.internal.standalone
 import dev.kcluster.LocalServerSocketFactory
 import dev.kcluster.Message
 import dev.kcluster.WorkerChannel
+import dev.kcluster.internal.StandaloneSignals
 import dev.kcluster.internal.messages.MessageHub
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.firstOrNull
 import org.slf4j.LoggerFactory
-import sun.misc.Signal
 import java.util.concurrent.atomic.AtomicBoolean
-import java.util.concurrent.atomic.AtomicInteger
-import kotlin.system.exitProcess
 
 /**
  * The one implementation of standalone mode (a program run without a watcher), behind `Cluster`
@@ -24,30 +22,15 @@ internal object StandaloneRuntime {
 
     private val log = LoggerFactory.getLogger("dev.kcluster.Cluster")
     val stop = CompletableDeferred<Unit>()
-    private val signalsInstalled = AtomicBoolean()
-    private val signalCount = AtomicInteger()
     private val loopback = AtomicBoolean()
     private val up = MessageHub<Message>(10_000, 64L * 1024 * 1024, log, "standalone messages to the watcher side") { it.size + 64 }
     private val down = MessageHub<Message>(10_000, 64L * 1024 * 1024, log, "standalone messages to the worker") { it.size + 64 }
 
     val serverSockets = LocalServerSocketFactory()
 
-    /** Installs the signal handlers (once) and returns the termination. */
+    /** Installs the signal handlers (once; [StandaloneSignals]) and returns the termination. */
     fun termination(): CompletableDeferred<Unit> {
-        if (signalsInstalled.compareAndSet(false, true)) {
-            for (name in listOf("TERM", "INT", "HUP")) {
-                runCatching {
-                    Signal.handle(Signal(name)) { sig ->
-                        if (signalCount.incrementAndGet() > 1) {
-                            Thread({ exitProcess(128 + sig.number) }, "kcluster-second-signal").start()
-                            return@handle
-                        }
-                        log.info("SIG{} received; stopping", sig.name)
-                        stop.complete(Unit)
-                    }
-                }
-            }
-        }
+        StandaloneSignals.install { stop.complete(Unit) }
         return stop
     }
 

@@ -6,6 +6,7 @@ import dev.kcluster.ClusterWatcher
 import dev.kcluster.WatcherConfig
 import dev.kcluster.StandaloneCluster
 import dev.kcluster.WorkerMessage
+import dev.kcluster.handleSignals
 import dev.kcluster.dsl.ClusterSpec
 import dev.kcluster.dsl.WatcherScope
 import dev.kcluster.dsl.WorkerScope
@@ -131,13 +132,7 @@ internal object Runner {
         val handlerJob = SupervisorJob(coroutineContext.job)
         val events = watcher.events.transformWhile { emit(it); it !is ClusterEvent.Stopped }
         val handlers = Handlers(spec, CoroutineScope(coroutineContext + handlerJob), WatcherScope(WatcherControl(watcher, requestStop)), watcher.messages, events)
-        val restoreSignals = if (!installSignals) ({}) else Signals.install(requestStop) {
-            outer.launch {
-                runCatching { watcher.restart() }
-                    .onSuccess { log.info("restart: {}", it) }
-                    .onFailure { log.warn("restart failed: {}", it.message) }
-            }
-        }
+        val signals = if (installSignals) watcher.handleSignals { onStop { requestStop() } } else null
         try {
             val failure = try {
                 watcher.start(spec.workerCount)
@@ -151,7 +146,7 @@ internal object Runner {
             if (failure != null) log.error("the cluster stopped on a failure: {}", failure.message)
             if (failure == null) 0 else 1
         } finally {
-            restoreSignals()
+            signals?.close()
             handlerJob.cancel()
             withContext(NonCancellable) { watcher.stop() }
         }

@@ -15,7 +15,8 @@ data class Hello(val id: Int, val pid: Long, val standalone: Boolean)
 /**
  * A `cluster { }` program for tests, run both as a real `main` (in a spawned JVM) and in-process
  * through [configure]. Args: `workers N`; `finish` makes the worker block return right after hello;
- * `fail-child` makes a launched coroutine throw.
+ * `fail-child` makes a launched coroutine throw; `stubborn` makes a worker that was told to stop say
+ * `refusing to stop` and never finish (for forced stops).
  * Watcher-side handlers print `HELLO id pid standalone`, `ECHO text`, `STARTED pid,pid`, `EXIT id expected`.
  */
 object DslTestApp {
@@ -45,6 +46,10 @@ object DslTestApp {
             if ("fail-child" in args) launch { error("child boom in worker $workerId") }
             if ("finish" in args) return@worker
             awaitTermination()
+            if ("stubborn" in args) {
+                send("refusing to stop $workerId")
+                while (true) java.util.concurrent.locks.LockSupport.park()
+            }
             log.info("worker {} stopping", workerId)
         }
     }
