@@ -27,7 +27,7 @@ import java.nio.file.Path
  * Parsing ends at TARGET: everything after it goes to the workers unchanged. [runner] does the
  * work and returns the exit code (tests replace it).
  */
-internal class RunCommand(private val runner: (RunOptions) -> Int = { ClusterRunner(it).run() }) : CliktCommand(name = "cluster") {
+internal class RunCommand(private val runner: (RunOptions) -> Int = { if (ScriptTarget.matches(it.target)) ScriptTarget.run(it) else ClusterRunner(it).run() }) : CliktCommand(name = "cluster") {
     init {
         context { allowInterspersedArgs = false }
     }
