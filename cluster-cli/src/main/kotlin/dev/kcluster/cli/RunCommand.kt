@@ -36,8 +36,8 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
         Runs TARGET in a cluster of worker JVMs that share its listening sockets, restarts crashed
         workers, and reloads them one at a time without dropping connections.
 
-        TARGET is a jar (its Main-Class runs) or the fully qualified name of a main class found on
-        --classpath. ARGS go to every worker's main unchanged.
+        TARGET is a jar (its Main-Class runs), the fully qualified name of a main class found on
+        --classpath, or a Kotlin DSL script FILE.cluster.kts. ARGS go to every worker's main unchanged.
     """.trimIndent()
 
     override fun helpEpilog(context: Context): String = """

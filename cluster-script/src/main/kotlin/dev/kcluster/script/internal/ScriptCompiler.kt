@@ -18,8 +18,11 @@ import kotlin.script.experimental.jvm.jvm
 import kotlin.script.experimental.jvmhost.JvmScriptCompiler
 import kotlin.script.experimental.jvmhost.createJvmCompilationConfigurationFromTemplate
 
-/** Compiles `*.cluster.kts` files against [classpath], through [cache]. Watcher only. */
-internal class ScriptCompiler(private val classpath: List<Path>, private val cache: ScriptCache) {
+/**
+ * Compiles `*.cluster.kts` files against [classpath], through [cache]. Watcher only. Jars under [home] (the
+ * compiler adds kotlin-reflect from there) are not the script's own dependencies: workers do not get them.
+ */
+internal class ScriptCompiler(private val classpath: List<Path>, private val cache: ScriptCache, private val home: Path) {
     sealed interface Result {
         /** [warnings] are the compiler's, formatted like errors; empty when [cached]. */
         class Compiled(val script: CompiledScriptDir, val cached: Boolean, val millis: Long, val warnings: List<String>) : Result
@@ -52,9 +55,10 @@ internal class ScriptCompiler(private val classpath: List<Path>, private val cac
         val module = compiled.getCompiledModule() as? KJvmCompiledModuleInMemory
             ?: return Result.Failed(listOf("$shownAs: error: the compiler returned no classes"))
         val base = classpath.map { it.toAbsolutePath().normalize() }.toSet()
+        val ours = home.toAbsolutePath().normalize()
         val resolved = compiled.compilationConfiguration[ScriptCompilationConfiguration.dependencies].orEmpty()
             .filterIsInstance<JvmDependency>().flatMap { it.classpath }.map { it.toPath().toAbsolutePath().normalize() }
-            .filter { it !in base }.distinct()
+            .filter { it !in base && !it.startsWith(ours) }.distinct()
         val stored = cache.store(key, compiled.scriptClassFQName, module.compilerOutputFiles, resolved)
         return Result.Compiled(stored, cached = false, millis = millisSince(started), warnings = messages)
     }

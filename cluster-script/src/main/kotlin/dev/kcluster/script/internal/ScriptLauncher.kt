@@ -48,7 +48,7 @@ internal object ScriptLauncher {
             return 1
         }
         val runtime = runtimeClasspath(home)
-        val compiler = ScriptCompiler(runtime, ScriptCache(ScriptCache.defaultRoot()))
+        val compiler = ScriptCompiler(runtime, ScriptCache(ScriptCache.defaultRoot()), home)
         val first = when (val r = compiler.compile(file, script)) {
             is ScriptCompiler.Result.Failed -> {
                 r.messages.forEach(err::println)
