@@ -34,7 +34,12 @@ internal object ScriptTarget {
         }
         val loader = URLClassLoader("kcluster-script", jars.map { it.toUri().toURL() }.toTypedArray(), ClassLoader.getPlatformClassLoader())
         Thread.currentThread().contextClassLoader = loader
-        val run = loader.loadClass(LAUNCHER).getMethod("run", String::class.java, String::class.java, List::class.java, List::class.java, List::class.java, List::class.java)
+        val run = try {
+            loader.loadClass(LAUNCHER).getMethod("run", String::class.java, String::class.java, List::class.java, List::class.java, List::class.java, List::class.java)
+        } catch (e: ReflectiveOperationException) {
+            err.println("cluster: $home does not match this cluster command ($e); rebuild both with 'mvn -B -q -pl cluster-script -am package -DskipTests'")
+            return 1
+        }
         return try {
             run.invoke(null, home.toString(), options.target, options.args, options.watch.map { it.toString() }, options.jvmOptions, logSettings(options)) as Int
         } catch (e: InvocationTargetException) {

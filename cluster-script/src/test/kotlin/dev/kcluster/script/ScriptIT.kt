@@ -54,6 +54,15 @@ class ScriptIT : FunSpec({
         }
     }
 
+    test("a script that misuses the DSL exits 1 with the DSL's own message") {
+        h.script("zero.cluster.kts", "workers(0)\nworker { awaitTermination() }\n")
+        val c = h.start("zero.cluster.kts")
+        withClue({ c.toString() }) {
+            c.awaitExit() shouldBe 1
+            c.stderrLines.last() shouldBe "cluster: zero.cluster.kts: workers(0): a cluster needs at least one worker; use workers(1) or more"
+        }
+    }
+
     test("--watch: a broken edit keeps the workers serving, a fixed edit rolls them onto the new code") {
         val port = freePort()
         fun version(v: String) = """

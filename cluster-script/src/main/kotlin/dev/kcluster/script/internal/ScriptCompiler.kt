@@ -50,7 +50,11 @@ internal class ScriptCompiler(private val classpath: List<Path>, private val cac
         val messages = result.reports.filter { it.severity >= ScriptDiagnostic.Severity.WARNING }.map { format(it, shownAs) }
         val compiled = when (result) {
             is ResultWithDiagnostics.Success -> result.value as KJvmCompiledScript
-            is ResultWithDiagnostics.Failure -> return Result.Failed(messages.ifEmpty { listOf("$shownAs: error: the script does not compile") })
+            is ResultWithDiagnostics.Failure -> {
+                // The dependency resolver reports its failures as warnings: say that they stopped the compile.
+                val error = result.reports.any { it.severity >= ScriptDiagnostic.Severity.ERROR }
+                return Result.Failed(if (error) messages else messages + "$shownAs: error: the script does not compile (see the warnings above)")
+            }
         }
         val module = compiled.getCompiledModule() as? KJvmCompiledModuleInMemory
             ?: return Result.Failed(listOf("$shownAs: error: the compiler returned no classes"))
