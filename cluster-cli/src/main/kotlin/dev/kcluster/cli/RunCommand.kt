@@ -29,7 +29,7 @@ import java.nio.file.Path
  * unchanged. The options are validated once, by [toRunOptions]; [runner] does the work and returns the exit
  * code (tests replace it).
  */
-internal class RunCommand(private val runner: (RunOptions) -> Int = { ClusterRunner(it).run() }) : CliktCommand(name = "run") {
+internal class RunCommand(private val runner: (RunOptions) -> Int = { if (ScriptTarget.matches(it.target)) ScriptTarget.run(it) else ClusterRunner(it).run() }) : CliktCommand(name = "run") {
     init {
         context { allowInterspersedArgs = false }
     }
@@ -40,8 +40,8 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { ClusterRun
         The workers share TARGET's listening sockets; crashed workers are restarted, and a reload
         replaces them one at a time without dropping connections.
 
-        TARGET is a jar (its Main-Class runs) or the fully qualified name of a main class found on
-        --classpath. ARGS go to every worker's main unchanged.
+        TARGET is a jar (its Main-Class runs), the fully qualified name of a main class found on
+        --classpath, or a Kotlin DSL script FILE.cluster.kts. ARGS go to every worker's main unchanged.
     """.trimIndent()
 
     override fun helpEpilog(context: Context): String = """
