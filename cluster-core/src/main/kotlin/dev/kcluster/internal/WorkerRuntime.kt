@@ -88,5 +88,6 @@ internal class WorkerRuntime(
         const val ENV_READY = "KCLUSTER_READY"
         const val ENV_SOCKET_MODE = "KCLUSTER_SOCKET_MODE"
         const val ENV_MAX_FRAME = "KCLUSTER_MAX_FRAME"
+        const val ENV_ORPHAN_GRACE = "KCLUSTER_ORPHAN_GRACE_MS"
     }
 }
