@@ -255,10 +255,11 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private suspend fun handleHang(w: WorkerProcess) {
         val silent = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.lastPong)
         w.detail = "unresponsive: no heartbeat answer for $silent ms"
-        log.warn("worker {} (pid {}) has not answered heartbeats for {} ms; taking a thread dump", w.id, w.pid, silent)
-        val dump = withContext(Dispatchers.IO) { ThreadDump.take(w.pid, config.javaCommand) }
+        val stopped = ThreadDump.isStopped(w.pid)
+        log.warn("worker {} (pid {}) has not answered heartbeats for {} ms; {}", w.id, w.pid, silent, if (stopped) "it is stopped (state T): killing it without a thread dump" else "taking a thread dump")
+        val dump = if (stopped) null else withContext(Dispatchers.IO) { ThreadDump.take(w.pid, config.javaCommand) }
         if (dump != null) log.warn("thread dump of worker {} (pid {}):\n{}", w.id, w.pid, dump)
-        else log.warn("no thread dump of worker {} (pid {}): jcmd/jstack did not answer (process stopped or hung in native code)", w.id, w.pid)
+        else if (!stopped) log.warn("no thread dump of worker {} (pid {}): jcmd/jstack did not answer (process stopped or hung in native code)", w.id, w.pid)
         eventFlow.tryEmit(ClusterEvent.WorkerUnresponsive(w, dump))
         w.process.destroyForcibly()
     }
