@@ -4,12 +4,14 @@ import dev.kcluster.testing.WatcherMain
 import dev.kcluster.testing.awaitUntil
 import dev.kcluster.testing.ipcDirOf
 import dev.kcluster.testing.startJvm
+import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.longs.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import java.io.File
 import java.nio.file.Files
 import java.nio.file.Path
+import kotlin.time.Duration.Companion.milliseconds
 
 private fun alive(pid: Long): Boolean {
     val stat = runCatching { Files.readString(Path.of("/proc/$pid/stat")) }.getOrNull() ?: return false
@@ -23,6 +25,13 @@ private fun processesWith(text: String): List<Long> = File("/proc").listFiles { 
 }.map { it.name.toLong() }
 
 class OrphanExitTest : FunSpec({
+    test("orphanExitGrace defaults to 50 ms, takes a Kotlin Duration, and must not be negative") {
+        WatcherConfig("x").orphanExitGrace shouldBe java.time.Duration.ofMillis(50)
+        WatcherConfig("x") { orphanExitGrace(0.milliseconds) }.orphanExitGrace shouldBe java.time.Duration.ZERO
+        shouldThrow<IllegalArgumentException> { WatcherConfig("x") { orphanExitGrace((-1).milliseconds) } }
+            .message shouldBe "orphanExitGrace must not be negative, was PT-0.001S"
+    }
+
     test("orphaned workers blocked in native code run their shutdown hooks and exit as soon as the hooks are done") {
         val dir = Files.createTempDirectory("kcluster-orphan-")
         try {
