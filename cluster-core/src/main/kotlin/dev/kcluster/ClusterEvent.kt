@@ -17,6 +17,9 @@ public sealed class ClusterEvent {
     /** A worker missed heartbeats; [threadDump] is its thread dump when one could be taken. It is killed next. */
     public class WorkerUnresponsive(public val worker: ClusterWorker, public val threadDump: String?) : ClusterEvent()
 
+    /** A rolling restart began. */
+    public object RestartStarted : ClusterEvent()
+
     /** A rolling restart ended. */
     public class RestartFinished(public val result: RestartResult) : ClusterEvent()
 

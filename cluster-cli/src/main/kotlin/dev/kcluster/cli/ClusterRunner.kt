@@ -3,6 +3,8 @@ package dev.kcluster.cli
 import dev.kcluster.ClusterLog
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.RestartResult
+import dev.kcluster.cli.systemd.NotifySocket
+import dev.kcluster.cli.systemd.SystemdNotifier
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -35,6 +37,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     private lateinit var watcher: ClusterWatcher
     @Volatile private var pidFile: PidFile? = null
     @Volatile private var control: ControlServer? = null
+    @Volatile private var notifier: SystemdNotifier? = null
 
     fun run(): Int {
         try {
@@ -54,6 +57,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         pidFile = pid
         try {
             watcher = ClusterWatcher(config)
+            notifier = NotifySocket.fromEnvironment()?.let { SystemdNotifier(watcher, it, SystemdNotifier.watchdogMicros()).apply { start(scope) } }
             installSignals()
             if (pid != null) {
                 control = try {
@@ -126,6 +130,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     private fun onStopSignal(name: String, number: Int) {
         if (stopRequests.incrementAndGet() == 1) {
             log.info("SIG{}: stopping gracefully (send it again to kill the workers at once)", name)
+            notifier?.stopping()
             scope.launch { watcher.stop() }
         } else {
             forceExit("second SIG$name", EXIT_SIGNAL_BASE + number)
@@ -159,6 +164,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         "stop" -> Reply(ControlResponse(ok = true, watcherPid = me)) {
             if (stopRequests.incrementAndGet() == 1) {
                 log.info("stop requested over the control socket")
+                notifier?.stopping()
                 scope.launch { watcher.stop() }
             }
         }

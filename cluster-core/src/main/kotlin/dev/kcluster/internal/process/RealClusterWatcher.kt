@@ -309,6 +309,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
 
     override suspend fun restart(): RestartResult = lifecycle.withLock {
         check(phase == Phase.RUNNING) { "cannot restart a watcher that is not running (it is ${phase.name.lowercase()})" }
+        eventFlow.tryEmit(ClusterEvent.RestartStarted)
         var replaced = 0
         for (slot in slots.toList()) {
             if (phase != Phase.RUNNING) break
