@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger
 /**
  * The worker side of shared listening sockets: a [ServerSocketFactory] that asks the process at the
  * other end of an AF_UNIX channel (a [ServerSocketPipeProvider]) for the socket. With
- * [ListenOptions.reusePort] it binds its own socket with SO_REUSEPORT instead.
+ * [ListenOptions.reusePort] it binds its own socket with SO_REUSEPORT instead; for port 0 it first asks
+ * the provider for the port it reserved, so that every process listens on the same port.
  */
 public class ServerSocketPipeFactory internal constructor(
     private val conn: Connection,
@@ -69,17 +70,26 @@ public class ServerSocketPipeFactory internal constructor(
     @Throws(IOException::class)
     override fun listen(address: String, options: ListenOptions): ServerSocketChannel {
         beforeListen()
-        val channel = if (options.reusePort) LocalServerSocketFactory.bindLocal(address, options) else request(address, options)
+        val channel = if (options.reusePort) bindReusePort(address, options) else request(address, options)
         if (options.tcpNoDelay) setNoDelay(channel)
         onListen()
         return channel
     }
 
-    private fun request(address: String, options: ListenOptions): ServerSocketChannel {
+    private fun bindReusePort(address: String, options: ListenOptions): ServerSocketChannel {
+        val addr = parseAddress(address)
+        if (addr.port != 0) return LocalServerSocketFactory.bindLocal(address, options)
+        // The provider's reservation is a bound socket that does not listen; only its port is needed here.
+        val port = request(address, options, reservePort = true).use { (it.localAddress as InetSocketAddress).port }
+        return LocalServerSocketFactory.bindLocal(InetSocketAddress(addr.address, port).format(), options)
+    }
+
+    private fun request(address: String, options: ListenOptions, reservePort: Boolean = false): ServerSocketChannel {
         val id = nextId.incrementAndGet()
         val future = CompletableFuture<ServerSocketChannel>()
         pending[id] = future
-        val payload = PayloadWriter().i32(id).str(address).i32(options.backlog).bool(options.reuseAddress).bool(options.tcpNoDelay).toByteArray()
+        val payload = PayloadWriter().i32(id).str(address).i32(options.backlog).bool(options.reuseAddress).bool(options.tcpNoDelay)
+            .bool(reservePort).toByteArray()
         try {
             conn.send(FrameType.LISTEN, payload)
             return future.get(timeoutMillis, TimeUnit.MILLISECONDS)

@@ -14,17 +14,27 @@ import kotlinx.coroutines.future.await
 import org.newsclub.net.unix.AFUNIXSocketChannel
 import org.slf4j.LoggerFactory
 import java.io.Closeable
+import java.io.IOException
+import java.net.BindException
 import java.net.InetSocketAddress
+import java.net.StandardSocketOptions
+import java.nio.channels.NetworkChannel
 import java.nio.channels.ServerSocketChannel
+import java.nio.channels.SocketChannel
 
 /**
  * The watcher side of shared listening sockets: answers [ServerSocketPipeFactory] requests by
  * binding each address once and sending the socket's descriptor to every process that asks.
  * All those processes then share one accept queue; port 0 gives all of them the same port.
  * Sockets stay bound (and their accept queues alive) until [close], across worker restarts.
+ *
+ * For SO_REUSEPORT listeners on port 0 it reserves the port instead: it binds a SO_REUSEPORT socket
+ * that never listens (so it takes no connections), and every worker then binds its own listener to
+ * that port. The reservation keeps the port for the cluster until [close], across restarts.
  */
 public class ServerSocketPipeProvider : Closeable {
     private val bound = LinkedHashMap<String, ServerSocketChannel>()
+    private val reserved = LinkedHashMap<String, SocketChannel>()
     @Volatile private var closed = false
 
     /**
@@ -49,15 +59,16 @@ public class ServerSocketPipeProvider : Closeable {
 
     /** The addresses bound so far, with their actual ports. */
     public val addresses: List<InetSocketAddress>
-        get() = synchronized(bound) { bound.values.map { it.localAddress as InetSocketAddress } }
+        get() = synchronized(bound) { (bound.values + reserved.values).map { it.localAddress as InetSocketAddress } }
 
     private fun answer(conn: Connection, frame: Frame) {
         val r = PayloadReader(frame.payload, "LISTEN")
         val id = r.i32()
         val address = r.str()
         val options = ListenOptions(backlog = r.i32().coerceAtLeast(1), reuseAddress = r.bool(), tcpNoDelay = r.bool())
-        val channel = try {
-            socketFor(address, options)
+        val reserve = r.bool()
+        val channel: NetworkChannel = try {
+            if (reserve) reservationFor(address, options) else socketFor(address, options)
         } catch (e: Exception) {
             log.warn("cannot listen on {} for {}: {}", address, conn.name, e.message)
             conn.send(FrameType.LISTEN_ERR, PayloadWriter().i32(id).str(e.javaClass.name).str(e.message ?: e.toString()).toByteArray())
@@ -80,12 +91,36 @@ public class ServerSocketPipeProvider : Closeable {
         }
     }
 
-    /** Closes every bound socket. */
+    /** The SO_REUSEPORT port reserved for [address] (port 0): a bound socket that does not listen. */
+    private fun reservationFor(address: String, options: ListenOptions): SocketChannel {
+        val addr = parseAddress(address)
+        require(addr.port == 0) { "only port 0 is reserved, not ${addr.format()}" }
+        synchronized(bound) {
+            check(!closed) { "socket provider is closed" }
+            return reserved.getOrPut(addr.format()) {
+                val ch = SocketChannel.open(JdkChannels.family(addr.isV6))
+                try {
+                    ch.setOption(StandardSocketOptions.SO_REUSEADDR, options.reuseAddress)
+                    ch.setOption(StandardSocketOptions.SO_REUSEPORT, true)
+                    ch.bind(addr)
+                } catch (e: IOException) {
+                    ch.closeQuietly()
+                    throw BindException("cannot reserve a port on ${addr.format()}: ${e.message}").apply { initCause(e) }
+                }
+                log.info("reserved {} for SO_REUSEPORT listeners", (ch.localAddress as InetSocketAddress).format())
+                ch
+            }
+        }
+    }
+
+    /** Closes every bound socket and reservation. */
     override fun close() {
         synchronized(bound) {
             closed = true
             bound.values.forEach { it.closeQuietly() }
             bound.clear()
+            reserved.values.forEach { it.closeQuietly() }
+            reserved.clear()
         }
     }
 

@@ -93,6 +93,12 @@ public class WatcherConfig private constructor(b: Builder) {
     /** Recycle a worker whose resident set exceeds this many bytes (read from `/proc` every heartbeat); 0 for no limit. */
     public val maxRss: Long = b.maxRss
 
+    /**
+     * How long a worker whose watcher is gone (even by SIGKILL) lets its shutdown hooks run before it
+     * halts; it halts as soon as they finish. Zero halts at once. Default 50 ms.
+     */
+    public val orphanExitGrace: Duration = b.orphanExitGrace
+
     /** Builds a [WatcherConfig]; every setter returns the builder. */
     public class Builder internal constructor(internal val target: String) {
         internal val args = mutableListOf<String>()
@@ -120,6 +126,7 @@ public class WatcherConfig private constructor(b: Builder) {
         internal var maxRss: Long = 0
         internal var messageBufferCount: Int = 10_000
         internal var messageBufferBytes: Long = 64L * 1024 * 1024
+        internal var orphanExitGrace: Duration = Duration.ofMillis(50)
 
         public fun args(vararg values: String): Builder = apply { args += values }
         public fun args(values: List<String>): Builder = apply { args += values }
@@ -145,6 +152,7 @@ public class WatcherConfig private constructor(b: Builder) {
         public fun maxMemory(bytes: Long): Builder = apply { maxMemory = bytes }
         public fun maxRss(bytes: Long): Builder = apply { maxRss = bytes }
         public fun messageBuffer(count: Int, bytes: Long): Builder = apply { messageBufferCount = count; messageBufferBytes = bytes }
+        public fun orphanExitGrace(d: Duration): Builder = apply { orphanExitGrace = d }
 
         public fun startTimeout(d: kotlin.time.Duration): Builder = startTimeout(d.toJavaDuration())
         public fun readyTimeout(d: kotlin.time.Duration): Builder = readyTimeout(d.toJavaDuration())
@@ -153,6 +161,7 @@ public class WatcherConfig private constructor(b: Builder) {
         public fun heartbeatTimeout(d: kotlin.time.Duration): Builder = heartbeatTimeout(d.toJavaDuration())
         public fun maxRestarts(n: Int, window: kotlin.time.Duration): Builder = maxRestarts(n, window.toJavaDuration())
         public fun maxBackoff(d: kotlin.time.Duration): Builder = maxBackoff(d.toJavaDuration())
+        public fun orphanExitGrace(d: kotlin.time.Duration): Builder = orphanExitGrace(d.toJavaDuration())
 
         /** @throws IllegalArgumentException naming the first invalid setting. */
         public fun build(): WatcherConfig {
@@ -162,6 +171,7 @@ public class WatcherConfig private constructor(b: Builder) {
             positive("heartbeatInterval", heartbeatInterval); positive("heartbeatTimeout", heartbeatTimeout)
             positive("restartWindow", restartWindow)
             require(!maxBackoff.isNegative) { "maxBackoff must not be negative, was $maxBackoff" }
+            require(!orphanExitGrace.isNegative) { "orphanExitGrace must not be negative, was $orphanExitGrace" }
             require(heartbeatTimeout > heartbeatInterval) { "heartbeatTimeout ($heartbeatTimeout) must be longer than heartbeatInterval ($heartbeatInterval)" }
             require(maxRestarts >= 0) { "maxRestarts must be >= 0, was $maxRestarts" }
             require(maxFrameSize >= 64 * 1024) { "maxFrameSize must be at least 64 KiB, was $maxFrameSize" }

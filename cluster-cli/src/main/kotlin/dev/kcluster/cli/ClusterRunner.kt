@@ -5,6 +5,8 @@ import dev.kcluster.ClusterWatcher
 import dev.kcluster.RestartResult
 import dev.kcluster.WatcherSignals
 import dev.kcluster.handleSignals
+import dev.kcluster.cli.systemd.NotifySocket
+import dev.kcluster.cli.systemd.SystemdNotifier
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -34,6 +36,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     @Volatile private var pidFile: PidFile? = null
     @Volatile private var control: ControlServer? = null
     @Volatile private var signals: WatcherSignals? = null
+    @Volatile private var notifier: SystemdNotifier? = null
 
     fun run(): Int {
         try {
@@ -53,6 +56,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         pidFile = pid
         try {
             watcher = ClusterWatcher(config)
+            notifier = NotifySocket.fromEnvironment()?.let { SystemdNotifier(watcher, it, SystemdNotifier.watchdogMicros()).apply { start(scope) } }
             installSignals()
             if (pid != null) {
                 control = try {
@@ -107,6 +111,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         signals = watcher.handleSignals {
             onStop {
                 stopRequests.incrementAndGet()
+                notifier?.stopping()
                 runBlocking { watcher.stop() }
             }
             onReload { runBlocking { reload("SIGHUP") } }
@@ -131,6 +136,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         "stop" -> Reply(ControlResponse(ok = true, watcherPid = me)) {
             if (stopRequests.incrementAndGet() == 1) {
                 log.info("stop requested over the control socket")
+                notifier?.stopping()
                 scope.launch { watcher.stop() }
             }
         }

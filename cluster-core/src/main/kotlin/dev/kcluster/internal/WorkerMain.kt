@@ -22,6 +22,7 @@ internal object WorkerMain {
     const val EXIT_FAILURE = 1
     const val EXIT_USAGE = 2
     const val EXIT_ORPHANED = 3
+    const val DEFAULT_ORPHAN_GRACE_MILLIS = 50L
 
     @JvmStatic
     fun main(args: Array<String>) {
@@ -53,10 +54,13 @@ internal object WorkerMain {
         WorkerRuntime.current = runtime
         LogOutput.source = "worker $id"
         LogForwarding.sender = runtime::forwardLog
-        conn.closed.whenComplete { _, _ -> if (runtime.exiting.compareAndSet(false, true)) orphanExit() }
+        val grace = System.getenv(WorkerRuntime.ENV_ORPHAN_GRACE)?.toLongOrNull()?.coerceAtLeast(0) ?: DEFAULT_ORPHAN_GRACE_MILLIS
+        val orphan = OrphanExit(grace)
+        // A program that calls System.exit itself still gets its last messages and logs out; when the
+        // watcher is gone, the same hook bounds the other hooks' time (see OrphanExit).
+        Runtime.getRuntime().addShutdownHook(Thread({ runCatching { conn.flush() }; orphan.gate() }, "kcluster-flush-on-exit"))
+        conn.closed.whenComplete { _, _ -> if (runtime.exiting.compareAndSet(false, true)) orphanExit(orphan) }
         conn.start()
-        // A program that calls System.exit itself still gets its last messages and logs out.
-        Runtime.getRuntime().addShutdownHook(Thread({ runCatching { conn.flush() } }, "kcluster-flush-on-exit"))
         // Ctrl-C in a terminal signals the whole foreground process group: the watcher turns it into
         // a graceful STOP, so a worker must not die of it first (SIGTERM still ends a worker).
         runCatching { sun.misc.Signal.handle(sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN) }
@@ -122,11 +126,10 @@ internal object WorkerMain {
         Thread({ exitProcess(0) }, "kcluster-exit").start()
     }
 
-    /** The watcher is gone: leave now, giving shutdown hooks a short grace. */
-    private fun orphanExit() {
+    /** The watcher is gone: run the shutdown hooks, then end within the grace. */
+    private fun orphanExit(orphan: OrphanExit) {
         System.err.println("kcluster worker: the watcher is gone; exiting")
-        Thread({ Thread.sleep(500); Runtime.getRuntime().halt(EXIT_ORPHANED) }, "kcluster-orphan-halt").apply { isDaemon = true; start() }
-        Thread({ exitProcess(EXIT_ORPHANED) }, "kcluster-orphan-exit").start()
+        orphan.begin()
     }
 
     private fun stackTrace(t: Throwable): String = StringWriter().also { t.printStackTrace(PrintWriter(it)) }.toString()

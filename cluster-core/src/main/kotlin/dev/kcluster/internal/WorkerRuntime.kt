@@ -121,5 +121,6 @@ internal class WorkerRuntime(
         const val ENV_MAX_HEAP = "KCLUSTER_MAX_HEAP"
         const val INBOX_COUNT = 10_000
         const val INBOX_BYTES = 64L * 1024 * 1024
+        const val ENV_ORPHAN_GRACE = "KCLUSTER_ORPHAN_GRACE_MS"
     }
 }

@@ -61,6 +61,7 @@ class JavaApiSurfaceTest {
                 .heartbeatInterval(Duration.ofSeconds(1)).heartbeatTimeout(Duration.ofSeconds(9))
                 .maxRestarts(3, Duration.ofMinutes(1)).maxBackoff(Duration.ofSeconds(2))
                 .readyPolicy(ReadyPolicy.EXPLICIT).socketMode(SocketMode.REUSE_PORT).maxFrameSize(1 << 20)
+                .orphanExitGrace(Duration.ofMillis(20))
                 .build();
         String target = config.getTarget();
         List<String> args = config.getArgs();
@@ -73,6 +74,7 @@ class JavaApiSurfaceTest {
         assertEquals(3, config.getMaxRestarts());
         assertEquals(ReadyPolicy.EXPLICIT, config.getReadyPolicy());
         assertEquals(SocketMode.REUSE_PORT, config.getSocketMode());
+        assertEquals(Duration.ofMillis(20), config.getOrphanExitGrace());
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                 () -> WatcherConfig.builder("x").stopTimeout(Duration.ZERO).build());
         assertTrue(bad.getMessage().contains("stopTimeout"));

@@ -18,6 +18,8 @@ import java.nio.channels.ServerSocketChannel
  * - "listen-taken:<port>" → "bind-error: <message>" or "bound"; "version" → "version <V> from <id>" (args `version-file F`: F read at start)
  * With args `listen ADDR` it serves a shared listener: each connection gets "worker <id>\n".
  * With arg `clients` it answers sockets handed over by the watcher with "worker <id> got <data>\n".
+ * With args `exit-hook DIR` a shutdown hook writes DIR/hook-<pid>; with arg `selector` a thread blocks in
+ * `Selector.select()` (in native code, like a Netty event loop).
  * On termination it stops accepting, finishes the connection in hand, and sends "bye <id>".
  */
 object EchoWorker {
@@ -45,6 +47,15 @@ object EchoWorker {
                     c.use { it.write(ByteBuffer.wrap("worker $id\n".toByteArray())) }
                 }
             }, "accept").apply { start() }
+        }
+        val h = args.indexOf("exit-hook")
+        if (h >= 0) {
+            val file = java.nio.file.Path.of(args[h + 1], "hook-" + ProcessHandle.current().pid())
+            Runtime.getRuntime().addShutdownHook(Thread { java.nio.file.Files.writeString(file, "ran") })
+        }
+        if ("selector" in args) {
+            val selector = java.nio.channels.Selector.open()
+            Thread({ while (true) selector.select() }, "blocked-in-epoll").apply { isDaemon = true; start() }
         }
         if ("clients" in args) {
             launch(Dispatchers.IO) {

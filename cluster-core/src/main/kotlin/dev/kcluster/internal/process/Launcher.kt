@@ -51,6 +51,7 @@ internal class Launcher(private val config: WatcherConfig) {
         env[WorkerRuntime.ENV_WORKERS] = clusterSize.toString()
         env[WorkerRuntime.ENV_READY] = config.readyPolicy.name
         env[WorkerRuntime.ENV_MAX_FRAME] = config.maxFrameSize.toString()
+        env[WorkerRuntime.ENV_ORPHAN_GRACE] = config.orphanExitGrace.toMillis().toString()
         env[WorkerRuntime.ENV_SOCKET_MODE] = if (config.socketMode == SocketMode.REUSE_PORT) "reuseport" else "shared"
         env["KCLUSTER_LOG_LEVEL"] = LogOutput.levelName(LogOutput.threshold).lowercase()
         return pb.start()

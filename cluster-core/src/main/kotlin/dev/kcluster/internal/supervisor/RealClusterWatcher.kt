@@ -266,11 +266,16 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         if (w.transition(LifeEvent.MissedHeartbeats(detail)) !is Life.Unresponsive) return
         w.reported = detail
         scope.launch {
-            log.warn("worker {} (pid {}) has not answered heartbeats for {} ms; taking a thread dump", w.id, w.pid, silentMillis)
-            val dump = withContext(Dispatchers.IO) { ThreadDump.take(w.pid, config.javaCommand) }
+            val stopped = ThreadDump.isStopped(w.pid)
+            if (stopped) {
+                log.warn("worker {} (pid {}) has not answered heartbeats for {} ms; it is stopped (state T): killing it without a thread dump", w.id, w.pid, silentMillis)
+            } else {
+                log.warn("worker {} (pid {}) has not answered heartbeats for {} ms; taking a thread dump", w.id, w.pid, silentMillis)
+            }
+            val dump = if (stopped) null else withContext(Dispatchers.IO) { ThreadDump.take(w.pid, config.javaCommand) }
             if (dump != null) {
                 log.warn("thread dump of worker {} (pid {}):\n{}", w.id, w.pid, dump)
-            } else {
+            } else if (!stopped) {
                 log.warn("no thread dump of worker {} (pid {}): jcmd/jstack did not answer (process stopped or hung in native code)", w.id, w.pid)
             }
             eventFlow.tryEmit(ClusterEvent.WorkerUnresponsive(w, dump))
@@ -318,10 +323,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             check(phase == ClusterState.Phase.RUNNING) { "cannot restart worker ${w.id}: the watcher is not running (it is ${phase.name.lowercase()})" }
             val slot = w.place?.takeIf { it.worker === w && it in slots }
                 ?: throw IllegalStateException("worker ${w.id} holds no slot (${if (w.place == null) "a standby" else "gone"}); only a slot's worker can be restarted")
-            eventFlow.tryEmit(ClusterEvent.RestartStarted(1))
-            val result = rolling().run(listOf(slot))
-            eventFlow.tryEmit(ClusterEvent.RestartFinished(result))
-            result
+            rolling().run(listOf(slot))
         }
 
         override suspend fun stop(w: RealWorker) {
