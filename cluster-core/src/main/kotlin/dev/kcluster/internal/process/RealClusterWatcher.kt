@@ -105,6 +105,8 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 throw e
             }
             log.info("{} workers ready", count)
+            // Class-data archive missing or stale: one background training run; later launches use it.
+            launcher.trainer(count)?.let { t -> scope.launch { t.train() } }
         }
     }
 
