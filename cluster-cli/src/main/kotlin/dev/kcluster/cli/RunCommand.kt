@@ -16,6 +16,7 @@ import com.github.ajalt.clikt.parameters.types.choice
 import com.github.ajalt.clikt.parameters.types.int
 import com.github.ajalt.clikt.parameters.types.path
 import com.github.ajalt.clikt.parameters.types.restrictTo
+import dev.kcluster.ClassCache
 import dev.kcluster.ReadyPolicy
 import dev.kcluster.SocketMode
 import java.io.File
@@ -68,6 +69,21 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { ClusterRun
         "--jvm-opt", metavar = "OPT", help = "a JVM option for every worker, e.g. --jvm-opt=-Xmx256m (repeatable)",
     ).multiple()
 
+    private val classCache by option(
+        "--class-cache", metavar = "auto|off|DIR",
+        help = "class-data archives that speed up worker starts: auto (under \$XDG_CACHE_HOME/kcluster), off, or a directory",
+    ).convert { ClassCache.parse(it) }.default(ClassCache.AUTO, defaultForHelp = "auto")
+
+    private val javaCommand by option("--java", metavar = "PATH", help = "the java executable for workers (default: the watcher's)")
+        .convert { value ->
+            val p = Path.of(value).let { if (Files.isDirectory(it)) it.resolve("bin/java") else it }
+            if (!Files.isExecutable(p)) fail("'$value' is not an executable java (or a JDK directory)")
+            p.toString()
+        }
+
+    private val jvmDefaults by option("--jvm-defaults", help = "lean: kcluster's small-footprint worker JVM defaults; off: the JVM's own")
+        .choice("lean" to true, "off" to false).default(true, defaultForHelp = "lean")
+
     private val pidFile by option(
         "-p", "--pid-file", metavar = "F", help = "write the watcher's pid here; enables the control socket F.sock",
     ).path(canBeDir = false).convert { checkParent(it); it }
@@ -113,6 +129,7 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { ClusterRun
             stopTimeout = stopTimeout, readyTimeout = readyTimeout, heartbeatTimeout = heartbeatTimeout,
             maxRestarts = maxRestarts, restartWindow = restartWindow, watch = watch,
             socketMode = socketMode, readyPolicy = readyPolicy,
+            classCache = classCache, javaCommand = javaCommand, jvmDefaults = jvmDefaults,
         )
         try {
             options.toWatcherConfig()

@@ -1,5 +1,6 @@
 package dev.kcluster.cli
 
+import dev.kcluster.ClassCache
 import dev.kcluster.ReadyPolicy
 import dev.kcluster.SocketMode
 import dev.kcluster.WatcherConfig
@@ -25,6 +26,9 @@ internal data class RunOptions(
     val watch: List<Path> = emptyList(),
     val socketMode: SocketMode = SocketMode.SHARED,
     val readyPolicy: ReadyPolicy = ReadyPolicy.LISTEN,
+    val classCache: ClassCache = ClassCache.AUTO,
+    val javaCommand: String? = null,
+    val jvmDefaults: Boolean = true,
 ) {
     /** The watcher configuration. @throws IllegalArgumentException naming the invalid setting. */
     fun toWatcherConfig(): WatcherConfig {
@@ -34,6 +38,9 @@ internal data class RunOptions(
             .jvmOptions(jvmOptions)
             .socketMode(socketMode)
             .readyPolicy(readyPolicy)
+            .classCache(classCache)
+            .jvmDefaults(jvmDefaults)
+        javaCommand?.let(b::javaCommand)
         stopTimeout?.let(b::stopTimeout)
         readyTimeout?.let(b::readyTimeout)
         heartbeatTimeout?.let(b::heartbeatTimeout)
