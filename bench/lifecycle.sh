@@ -52,7 +52,7 @@ done
 
 now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }
-worker_id() { curl -s -m 1 -H 'Connection: close' -D - -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null | tr -d '\r' | awk -F': ' 'tolower($1)=="x-worker-id"{print $2}'; }
+worker_id() { curl -s -m 1 -H 'Connection: close' -D - -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null | tr -d '\r' | awk -F': ' 'tolower($1)=="x-worker-id"{print $2}' || true; }
 workers_of() { pgrep -P "$1" -f WorkerMain | sort -n || true; }
 kib() { awk -v k="$2" '$1==k":"{print $2}' "$1" 2>/dev/null; }
 rps() { wrk -t2 -c64 -d"$1"s --timeout 5s "http://127.0.0.1:$port/" 2>/dev/null | awk '/^Requests\/sec/{printf "%.0f", $2}'; }
@@ -86,7 +86,7 @@ await_200() {
 await_both() {
   local seen=""
   for _ in $(seq 1 3000); do
-    seen="$(printf '%s\n' "$seen" "$(worker_id)" | grep -v '^$' | sort -u)"
+    seen="$(printf '%s\n' "$seen" "$(worker_id)" | grep -v '^$' | sort -u || true)"
     [ "$(printf '%s\n' "$seen" | grep -c .)" -ge 2 ] && { echo "$seen"; return 0; }
   done
   echo "both workers did not answer" >&2; exit 1
