@@ -13,7 +13,7 @@ internal object JvmDefaults {
 
     private val gc = setOf("UseSerialGC", "UseParallelGC", "UseG1GC", "UseZGC", "UseShenandoahGC", "UseEpsilonGC", "UseConcMarkSweepGC")
     private val heap = setOf("Xmx", "MaxHeapSize", "MaxRAM", "MaxRAMPercentage", "MaxRAMFraction")
-    private val initialHeap = setOf("Xms", "InitialHeapSize", "InitialRAMPercentage", "InitialRAMFraction", "MinRAMPercentage")
+
     private val stack = setOf("Xss", "ThreadStackSize")
 
     /** The defaults for a cluster of [workers], minus those that [userOptions] override. */
@@ -23,7 +23,6 @@ internal object JvmDefaults {
             Default("-XX:+UseSerialGC", gc),
             // Half of RAM shared among the workers (the JVM's own default is a quarter of RAM for each).
             Default("-XX:MaxRAMPercentage=%.2f".format(java.util.Locale.ROOT, max(1.0, 50.0 / n)), heap),
-            Default("-Xms8m", initialHeap),
             Default("-Xss512k", stack),
         )
         val taken = userOptions.mapNotNull(::settingOf).toSet()

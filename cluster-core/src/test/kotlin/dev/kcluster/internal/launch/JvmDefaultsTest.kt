@@ -11,12 +11,12 @@ import java.nio.file.Path
 class JvmDefaultsTest : FunSpec({
     test("a cluster of 4 gets every lean default, the heap bound shared out") {
         JvmDefaults.forWorkers(4, emptyList()) shouldContainExactly
-            listOf("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=12.50", "-Xms8m", "-Xss512k")
+            listOf("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=12.50", "-Xss512k")
     }
 
     test("a user option for the same setting replaces the default, whatever its spelling") {
-        JvmDefaults.forWorkers(2, listOf("-XX:+UseG1GC", "-XX:MaxHeapSize=1g", "-XX:ThreadStackSize=1024")) shouldContainExactly listOf("-Xms8m")
-        JvmDefaults.forWorkers(2, listOf("-Xmx256m", "-Xss1m", "-Xms64m", "-XX:-UseSerialGC")) shouldContainExactly emptyList()
+        JvmDefaults.forWorkers(2, listOf("-XX:+UseG1GC", "-XX:MaxHeapSize=1g", "-XX:ThreadStackSize=1024")) shouldContainExactly emptyList()
+        JvmDefaults.forWorkers(2, listOf("-Xmx256m", "-Xss1m", "-XX:-UseSerialGC")) shouldContainExactly emptyList()
         JvmDefaults.forWorkers(1000, listOf("-Dx=1")).first { it.contains("MaxRAM") } shouldBe "-XX:MaxRAMPercentage=1.00"
     }
 
