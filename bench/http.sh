@@ -7,6 +7,7 @@
 #   DURATION=5 bench/http.sh      # shorter runs
 #   WORKERS=4 THREADS=4 bench/http.sh   # THREADS: wrk threads; SERVER_THREADS=1: one event loop per process
 #   CLUSTER_THREADS=1 bench/http.sh     # one event loop per worker, standalone keeps its default
+#   CLUSTER_OPTS="--jvm-defaults off" bench/http.sh   # more `cluster` options (A/B of JVM defaults)
 #
 # Needs: java 17+, wrk (installed with apt-get when missing and running as root), the samples jar
 # (built with Maven when missing). Clusters run under bin/cluster; a rolling restart is SIGHUP to it.
@@ -54,7 +55,8 @@ start_server() {
   if [ "$mode" = standalone ]; then
     "$java" $opens -cp "$jar" dev.kcluster.samples.HelloHttp "${server_args[@]}" >"$tmp/server.log" 2>&1 &
   else
-    "$root/bin/cluster" --workers "$workers" --socket-mode "$mode" -p "$tmp/pid" --classpath "$jar" \
+    # shellcheck disable=SC2086 # CLUSTER_OPTS is a list of options
+    "$root/bin/cluster" --workers "$workers" --socket-mode "$mode" -p "$tmp/pid" ${CLUSTER_OPTS:-} --classpath "$jar" \
       dev.kcluster.samples.HelloHttp "${cluster_args[@]}" >"$tmp/server.log" 2>&1 &
   fi
   server_pid=$!

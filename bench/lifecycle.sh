@@ -1,12 +1,158 @@
 #!/usr/bin/env bash
-# kcluster lifecycle numbers (issue 3): start to READY, respawn, idle RSS, orphan exit. Prints a
-# markdown table. Not a test: run it on a quiet machine.
-#   bench/lifecycle.sh [rounds]                     workers on default JVM options
-#   BENCH_WORKER_JVM="-Xmx64m -XX:+UseSerialGC" bench/lifecycle.sh   workers with these options
+# bench/lifecycle.sh: what a user of `bin/cluster` sees, end to end, with samples HelloHttp on 2 workers:
+#   launch    `bin/cluster` started -> first HTTP 200
+#   respawn   SIGKILL of a worker -> a response from a new worker (an X-Worker-Id not seen before)
+#   memory    RSS and PSS (/proc/PID/smaps_rollup) of each worker and of the watcher, thread counts, after 3 s idle
+#   req/s     wrk -c64 in the first 2 s after the first 200, and warm (2 s after 6 s of load)
+# for each JDK (17, 25) x class cache (off, on) x standby (0; STANDBYS="0 1" once --standby exists), in one run.
+# Prints a markdown table: medians with min-max, and ratios of the medians against the JDK 17 archive-off row.
+#
+#   bench/lifecycle.sh                 # 3 rounds per row
+#   ROUNDS=5 bench/lifecycle.sh
+#   JDKS="/usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64" CACHES="off on" STANDBYS="0" bench/lifecycle.sh
+#   EXTRA="--jvm-defaults off" bench/lifecycle.sh   # more `cluster` options for every row
+#   API=1 bench/lifecycle.sh [rounds]  # the older in-process numbers (ClusterWatcher API, LifecycleBench)
+#
+# Needs curl and wrk (installed with apt-get when missing and running as root), the samples jar (built when
+# missing). Archives go to a temporary XDG_CACHE_HOME; the "on" rows train it first (not measured).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-out="$root/cluster-bench/target"
-[[ "${BENCH_SKIP_BUILD:-}" == 1 && -f "$out/classpath.txt" ]] || mvn -B -q -pl cluster-bench -am package -DskipTests
-exec java --add-opens java.base/sun.nio.ch=ALL-UNNAMED -Dbench.workerJvm="${BENCH_WORKER_JVM:-}" \
-  -cp "$out/classes:$(cat "$out/classpath.txt")" dev.kcluster.bench.LifecycleBench "$@"
+
+if [ "${API:-}" = 1 ]; then
+  out="$root/cluster-bench/target"
+  cd "$root"
+  [[ "${BENCH_SKIP_BUILD:-}" == 1 && -f "$out/classpath.txt" ]] || mvn -B -q -pl cluster-bench -am package -DskipTests
+  exec java --add-opens java.base/sun.nio.ch=ALL-UNNAMED -Dbench.workerJvm="${BENCH_WORKER_JVM:-}" \
+    -cp "$out/classes:$(cat "$out/classpath.txt")" dev.kcluster.bench.LifecycleBench "$@"
+fi
+
+jar="$root/samples/target/kcluster-samples.jar"
+rounds="${ROUNDS:-3}"
+jdks="${JDKS:-/usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64}"
+caches="${CACHES:-off on}"
+standbys="${STANDBYS:-0}"
+port="${PORT:-18090}"
+tmp="$(mktemp -d)"
+watcher=""
+
+cleanup() {
+  if [ -n "$watcher" ]; then kill -9 "$watcher" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+for tool in curl wrk; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || { echo "bench/lifecycle.sh needs $tool" >&2; exit 1; }
+    apt-get install -y "$tool" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y "$tool" >/dev/null; }
+  fi
+done
+[ -f "$jar" ] || (cd "$root" && mvn -B -q -pl samples,cluster-cli -am package -DskipTests) >&2
+[ -f "$root/cluster-cli/target/kcluster-cli.jar" ] || (cd "$root" && mvn -B -q -pl cluster-cli -am package -DskipTests) >&2
+
+now() { date +%s%N; }
+ms() { echo $(( ($2 - $1) / 1000000 )); }
+worker_id() { curl -s -m 1 -H 'Connection: close' -D - -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null | tr -d '\r' | awk -F': ' 'tolower($1)=="x-worker-id"{print $2}' || true; }
+workers_of() { pgrep -P "$1" -f WorkerMain | sort -n || true; }
+kib() { awk -v k="$2" '$1==k":"{print $2}' "$1" 2>/dev/null; }
+rps() { wrk -t2 -c64 -d"$1"s --timeout 5s "http://127.0.0.1:$port/" 2>/dev/null | awk '/^Requests\/sec/{printf "%.0f", $2}'; }
+
+# start JDK CACHE STANDBY: sets $watcher; prints nothing
+start() {
+  local jdk="$1" cache="$2" standby="$3" extra=()
+  [ "$standby" != 0 ] && extra+=(--standby "$standby")
+  # shellcheck disable=SC2206
+  extra+=(${EXTRA:-})
+  JAVA_HOME="$jdk" XDG_CACHE_HOME="$tmp/xdg" "$root/bin/cluster" -w 2 --class-cache "$([ "$cache" = on ] && echo auto || echo off)" \
+    "${extra[@]}" --classpath "$jar" dev.kcluster.samples.HelloHttp --port "$port" >"$tmp/log" 2>&1 &
+  watcher=$!
+}
+stop() {
+  kill "$watcher" 2>/dev/null || true
+  for _ in $(seq 1 300); do kill -0 "$watcher" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$watcher" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true
+  watcher=""
+}
+await_200() {
+  for _ in $(seq 1 6000); do
+    curl -s -m 1 -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && return 0
+    kill -0 "$watcher" 2>/dev/null || { echo "cluster exited:" >&2; cat "$tmp/log" >&2; exit 1; }
+    sleep 0.005
+  done
+  echo "no HTTP 200 within 60 s" >&2; cat "$tmp/log" >&2; exit 1
+}
+# Until both workers answer (distinct X-Worker-Id values); prints them.
+await_both() {
+  local seen=""
+  for _ in $(seq 1 3000); do
+    seen="$(printf '%s\n' "$seen" "$(worker_id)" | grep -v '^$' | sort -u || true)"
+    [ "$(printf '%s\n' "$seen" | grep -c .)" -ge 2 ] && { echo "$seen"; return 0; }
+  done
+  echo "both workers did not answer" >&2; exit 1
+}
+
+declare -A res   # res[row,metric] = "v1 v2 ..."
+add() { res["$1,$2"]="${res["$1,$2"]:-} $3"; }
+rows=()
+
+for jdk in $jdks; do
+  feature="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$jdk/release")"
+  for cache in $caches; do
+    for standby in $standbys; do
+      row="JDK $feature, archive $cache, standby $standby"
+      rows+=("$row")
+      if [ "$cache" = on ]; then   # train the workers' and the watcher's archives once, unmeasured
+        start "$jdk" on "$standby"; await_200
+        for _ in $(seq 1 1200); do grep -q "class cache: created\|class cache: training" "$tmp/log" && break; sleep 0.1; done
+        stop
+        start "$jdk" on "$standby"; await_200; stop  # the watcher's archive on JDK 17 is moved in place here
+      fi
+      for r in $(seq 1 "$rounds"); do
+        t0=$(now); start "$jdk" "$cache" "$standby"; await_200; t1=$(now)
+        add "$row" launch "$(ms "$t0" "$t1")"
+        add "$row" first2s "$(rps 2)"
+        ids="$(await_both)"
+        sleep 3
+        for w in $(workers_of "$watcher"); do
+          add "$row" wrss "$(( $(kib "/proc/$w/smaps_rollup" Rss) / 1024 ))"
+          add "$row" wpss "$(( $(kib "/proc/$w/smaps_rollup" Pss) / 1024 ))"
+          add "$row" wthr "$(awk '/^Threads:/{print $2}' "/proc/$w/status")"
+        done
+        add "$row" vrss "$(( $(kib "/proc/$watcher/smaps_rollup" Rss) / 1024 ))"
+        add "$row" vpss "$(( $(kib "/proc/$watcher/smaps_rollup" Pss) / 1024 ))"
+        add "$row" vthr "$(awk '/^Threads:/{print $2}' "/proc/$watcher/status")"
+        rps 6 >/dev/null
+        add "$row" warm "$(rps 2)"
+        victim="$(workers_of "$watcher" | head -1)"
+        t2=$(now); kill -9 "$victim"
+        for _ in $(seq 1 6000); do
+          id="$(worker_id)"
+          [ -n "$id" ] && ! printf '%s\n' "$ids" | grep -qx "$id" && break
+        done
+        add "$row" respawn "$(ms "$t2" "$(now)")"
+        stop
+        echo "  $row, round $r: launch $(ms "$t0" "$t1") ms" >&2
+      done
+    done
+  done
+done
+
+stats() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END{if(NR==0){print "- - -"; exit} m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; print m, a[1], a[NR]}'; }
+cell() { local s; s="$(printf '%s' "${res["$1,$2"]:-}" | stats)"; set -- $s; printf '%s (%s-%s)' "$1" "$2" "$3"; }
+med() { printf '%s' "${res["$1,$2"]:-}" | stats | cut -d' ' -f1; }
+ratio() { local b; b="$(med "${rows[0]}" "$2")"; awk -v a="$(med "$1" "$2")" -v b="$b" 'BEGIN{if(b+0==0||a=="-")print "-"; else printf "%.2fx", a/b}'; }
+
+echo
+echo "bin/cluster, samples HelloHttp, 2 workers, $(nproc) cores, $rounds rounds per row; median (min-max); ratio = median / first row's median"
+echo
+metrics="launch respawn wrss wpss wthr vrss vpss vthr first2s warm"
+printf '| %s |' "setup"; for m in $metrics; do printf ' %s |' "$m"; done; echo
+printf '|---|'; for _ in $metrics; do printf -- '---:|'; done; echo
+for row in "${rows[@]}"; do
+  printf '| %s |' "$row"; for m in $metrics; do printf ' %s |' "$(cell "$row" "$m")"; done; echo
+  printf '| %s |' "  ratio"; for m in $metrics; do printf ' %s |' "$(ratio "$row" "$m")"; done; echo
+done
+echo
+echo "launch: bin/cluster started -> first HTTP 200 (ms); respawn: SIGKILL of a worker -> a new worker answers (ms);"
+echo "wrss/wpss: per-worker RSS/PSS (MiB); wthr: threads per worker; vrss/vpss/vthr: the watcher's; first2s/warm: req/s (wrk -c64)."

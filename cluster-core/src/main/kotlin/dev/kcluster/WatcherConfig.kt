@@ -25,8 +25,18 @@ public class WatcherConfig private constructor(b: Builder) {
     /** The `java` executable for workers; the watcher's own by default. */
     public val javaCommand: String = b.javaCommand
 
-    /** JVM options for workers (e.g. `-Xmx256m`). */
+    /** JVM options for workers (e.g. `-Xmx256m`); an option here replaces the lean default for the same setting. */
     public val jvmOptions: List<String> = b.jvmOptions.toList()
+
+    /**
+     * Whether workers get kcluster's lean JVM defaults (Serial GC, a heap bound that shares RAM among the
+     * workers, smaller thread stacks); true by default. Each is left out when [jvmOptions] (or
+     * `JAVA_TOOL_OPTIONS`/`JDK_JAVA_OPTIONS`) set the same thing.
+     */
+    public val jvmDefaults: Boolean = b.jvmDefaults
+
+    /** Class-data archives for faster worker starts: [ClassCache.AUTO] (the default), [ClassCache.OFF] or a directory. */
+    public val classCache: ClassCache = b.classCache
 
     /** Extra environment variables for workers. */
     public val environment: Map<String, String> = b.environment.toMap()
@@ -106,6 +116,8 @@ public class WatcherConfig private constructor(b: Builder) {
         internal var inheritClasspath = true
         internal var javaCommand: String = Path.of(System.getProperty("java.home"), "bin", "java").toString()
         internal val jvmOptions = mutableListOf<String>()
+        internal var jvmDefaults = true
+        internal var classCache: ClassCache = ClassCache.AUTO
         internal val environment = linkedMapOf<String, String>()
         internal var workingDirectory: Path? = null
         internal var startTimeout: Duration = Duration.ofSeconds(30)
@@ -135,6 +147,8 @@ public class WatcherConfig private constructor(b: Builder) {
         public fun javaCommand(path: String): Builder = apply { javaCommand = path }
         public fun jvmOptions(vararg options: String): Builder = apply { jvmOptions += options }
         public fun jvmOptions(options: List<String>): Builder = apply { jvmOptions += options }
+        public fun jvmDefaults(enabled: Boolean): Builder = apply { jvmDefaults = enabled }
+        public fun classCache(cache: ClassCache): Builder = apply { classCache = cache }
         public fun environment(name: String, value: String): Builder = apply { environment[name] = value }
         public fun workingDirectory(dir: Path?): Builder = apply { workingDirectory = dir }
         public fun startTimeout(d: Duration): Builder = apply { startTimeout = d }

@@ -16,6 +16,7 @@ import com.github.ajalt.clikt.parameters.types.choice
 import com.github.ajalt.clikt.parameters.types.int
 import com.github.ajalt.clikt.parameters.types.path
 import com.github.ajalt.clikt.parameters.types.restrictTo
+import dev.kcluster.ClassCache
 import dev.kcluster.ReadyPolicy
 import dev.kcluster.SocketMode
 import dev.kcluster.WatcherConfig
@@ -70,6 +71,21 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
         "--jvm-opt", metavar = "OPT", help = "a JVM option for every worker, e.g. --jvm-opt=-Xmx256m (repeatable)",
     ).multiple()
 
+    private val classCache by option(
+        "--class-cache", metavar = "auto|off|DIR",
+        help = "class-data archives that speed up worker starts: auto (under \$XDG_CACHE_HOME/kcluster), off, or a directory",
+    ).convert { ClassCache.parse(it) }.default(ClassCache.AUTO, defaultForHelp = "auto")
+
+    private val javaCommand by option("--java", metavar = "PATH", help = "the java executable for workers (default: the watcher's)")
+        .convert { value ->
+            val p = Path.of(value).let { if (Files.isDirectory(it)) it.resolve("bin/java") else it }
+            if (!Files.isExecutable(p)) fail("'$value' is not an executable java (or a JDK directory)")
+            p.toString()
+        }
+
+    private val jvmDefaults by option("--jvm-defaults", help = "lean: kcluster's small-footprint worker JVM defaults; off: the JVM's own")
+        .choice("lean" to true, "off" to false).default(true, defaultForHelp = "lean")
+
     private val pidFile by option(
         "-p", "--pid-file", metavar = "F", help = "write the watcher's pid here; enables the control socket F.sock",
     ).path(canBeDir = false).convert { checkParent(it); it }
@@ -92,8 +108,6 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
         }.multiple()
     private val chdir by option("--chdir", metavar = "DIR", help = "the workers' working directory (default: the watcher's)")
         .path(mustExist = true, canBeFile = false)
-    private val java by option("--java", metavar = "PATH", help = "the java executable for workers (default: the watcher's)")
-        .path(mustExist = true, canBeDir = false)
 
     private val startTimeout by option("--start-timeout", help = "time from launch to a worker's IPC handshake (default 30s)").duration()
     private val readyTimeout by option("--ready-timeout", help = "time for a worker to become READY (default 60s)").duration()
@@ -142,7 +156,8 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
             .readyPolicy(readyPolicy)
             .workingDirectory(chdir)
         environment.forEach { (k, v) -> b.environment(k, v) }
-        java?.let { b.javaCommand(it.toString()) }
+        javaCommand?.let(b::javaCommand)
+        b.classCache(classCache).jvmDefaults(jvmDefaults)
         startTimeout?.let(b::startTimeout)
         readyTimeout?.let(b::readyTimeout)
         stopTimeout?.let(b::stopTimeout)

@@ -5,16 +5,29 @@ import dev.kcluster.SocketMode
 import dev.kcluster.WatcherConfig
 import dev.kcluster.internal.WorkerMain
 import dev.kcluster.internal.WorkerRuntime
+import dev.kcluster.internal.launch.ArchiveCache
+import dev.kcluster.internal.launch.ArchiveTrainer
+import dev.kcluster.internal.launch.JavaRuntime
+import dev.kcluster.internal.launch.JvmDefaults
 import dev.kcluster.internal.log.LogOutput
 import java.io.File
 import java.nio.file.Files
 import java.nio.file.Path
 import java.util.jar.JarFile
 
-/** Builds worker command lines from a [WatcherConfig]; the key never goes here (it goes on stdin). */
+/**
+ * Builds worker command lines from a [WatcherConfig]; the key never goes here (it goes on stdin).
+ * A worker gets `java <lean defaults> <jvmOptions> <class-data archive> <launch options> -cp … WorkerMain main args`.
+ */
 internal class Launcher(private val config: WatcherConfig) {
     val mainClass: String
     private val classpath: String
+    private val userOptions: List<String> = config.jvmOptions + JvmDefaults.environmentOptions(System.getenv() + config.environment)
+
+    /** The workers' class-data archive; null when the cache is off or cannot work with this setup. */
+    val archive: ArchiveCache?
+    private val java: JavaRuntime?
+    @Volatile private var trained = false
 
     init {
         val entries = mutableListOf<String>()
@@ -33,12 +46,39 @@ internal class Launcher(private val config: WatcherConfig) {
         entries += config.classpath
         if (config.inheritClasspath) entries += System.getProperty("java.class.path").split(File.pathSeparator).filter { it.isNotEmpty() }
         classpath = entries.distinct().joinToString(File.pathSeparator)
+        // Unknown (e.g. a wrapper script without a JDK around it): no archive, no version-specific options.
+        java = runCatching { JavaRuntime.of(config.javaCommand) }.getOrNull()
+        // The key holds the options of a 1-worker cluster: the heap share (per size) does not matter to an archive.
+        archive = java?.let { ArchiveCache.of(config.classCache, it, mainClass, classpath, jvmOptions(1)) }
     }
 
-    fun start(workerId: Int, socket: Path, clusterSize: Int, standby: Boolean = false): Process {
-        val cmd = mutableListOf(config.javaCommand)
-        cmd += config.jvmOptions
-        cmd += listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", classpath, WorkerMain::class.java.name, mainClass)
+    private fun jvmOptions(clusterSize: Int): List<String> =
+        (if (config.jvmDefaults) JvmDefaults.forWorkers(clusterSize, userOptions) else emptyList()) +
+            JvmDefaults.forRuntime(java, userOptions) + config.jvmOptions
+
+    /**
+     * The training run that creates the archive when it is missing or stale, or null when there is
+     * nothing to do (cache off, archive valid, or already tried by this watcher). The supervisor
+     * runs it once in the background after the first start is READY; later launches use the archive.
+     */
+    fun trainer(clusterSize: Int): ArchiveTrainer? {
+        val cache = archive ?: return null
+        if (trained || !cache.needsTraining()) return null
+        trained = true
+        return ArchiveTrainer(cache, config.startTimeout.toMillis(), config.readyTimeout.toMillis(), config.maxFrameSize) { id, socket, extra ->
+            start(id, socket, clusterSize, training = extra)
+        }
+    }
+
+    /** Starts a worker; [training] non-null starts the archive's training run with those options instead (niced, shared sockets). */
+    fun start(workerId: Int, socket: Path, clusterSize: Int, standby: Boolean = false, training: List<String>? = null): Process {
+        val cmd = mutableListOf<String>()
+        if (training != null && Files.isExecutable(NICE)) cmd += listOf(NICE.toString(), "-n", "10")
+        cmd += config.javaCommand
+        cmd += jvmOptions(clusterSize)
+        cmd += training ?: archive?.useOptions().orEmpty()
+        cmd += ArchiveCache.LAUNCH_OPTIONS
+        cmd += listOf("-cp", classpath, WorkerMain::class.java.name, mainClass)
         cmd += config.args
         val pb = ProcessBuilder(cmd)
         config.workingDirectory?.let { pb.directory(it.toFile()) }
@@ -52,8 +92,13 @@ internal class Launcher(private val config: WatcherConfig) {
         env[WorkerRuntime.ENV_READY] = config.readyPolicy.name
         env[WorkerRuntime.ENV_MAX_FRAME] = config.maxFrameSize.toString()
         env[WorkerRuntime.ENV_ORPHAN_GRACE] = config.orphanExitGrace.toMillis().toString()
-        env[WorkerRuntime.ENV_SOCKET_MODE] = if (config.socketMode == SocketMode.REUSE_PORT) "reuseport" else "shared"
+        // A training worker must never bind the real port itself: it asks the trainer, which redirects.
+        env[WorkerRuntime.ENV_SOCKET_MODE] = if (config.socketMode == SocketMode.REUSE_PORT && training == null) "reuseport" else "shared"
         env["KCLUSTER_LOG_LEVEL"] = LogOutput.levelName(LogOutput.threshold).lowercase()
         return pb.start()
+    }
+
+    private companion object {
+        val NICE: Path = Path.of("/usr/bin/nice")
     }
 }

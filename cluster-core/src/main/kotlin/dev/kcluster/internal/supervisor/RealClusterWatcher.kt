@@ -98,8 +98,9 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         lifecycle.withLock {
             check(phase == ClusterState.Phase.NEW) { "this watcher was already started; create a new ClusterWatcher to start again" }
             hub = IpcHub(config.startTimeout.toMillis(), config.maxFrameSize)
+            val launcher = Launcher(config)
             spawner = Spawner(
-                config, hub, Launcher(config), provider, messageHub, scope,
+                config, hub, launcher, provider, messageHub, scope,
                 clusterSize = { slots.size },
                 onChange = ::changed,
                 onLaunched = { w ->
@@ -126,6 +127,8 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             setPhase(ClusterState.Phase.RUNNING)
             log.info("{} workers ready", count)
             repeat(config.standby) { launchStandby() }
+            // The class-data archive's training run, once, in the background (see ArchiveTrainer).
+            launcher.trainer(count)?.let { t -> scope.launch { t.train() } }
             if (recycling.enabled) scope.launch { recycling.run() }
         }
     }
