@@ -5,11 +5,12 @@ import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.ipc.PayloadReader
 import dev.kcluster.internal.ipc.PayloadWriter
 import dev.kcluster.internal.net.JdkChannels
+import dev.kcluster.internal.net.adoptUnixChannel
 import dev.kcluster.internal.net.closeQuietly
 import dev.kcluster.internal.net.format
 import dev.kcluster.internal.net.parseAddress
-import org.newsclub.net.unix.AFUNIXSocketChannel
 import java.io.Closeable
+import java.nio.channels.SocketChannel
 import java.io.IOException
 import java.net.BindException
 import java.net.InetSocketAddress
@@ -34,8 +35,13 @@ public class ServerSocketPipeFactory internal constructor(
     private val nextId = AtomicInteger()
     private val pending = ConcurrentHashMap<Int, CompletableFuture<ServerSocketChannel>>()
 
-    /** A factory over [channel], which it owns from now on. */
-    public constructor(channel: AFUNIXSocketChannel) : this(Connection(channel, "socket-factory"), 30_000) {
+    /**
+     * A factory over [channel], a connected Unix-domain socket (for example from
+     * `SocketChannel.open(UnixDomainSocketAddress.of(path))`), which it owns from now on.
+     * @throws IllegalArgumentException when [channel] is not a connected Unix-domain socket.
+     */
+    @Throws(IOException::class)
+    public constructor(channel: SocketChannel) : this(Connection(adoptUnixChannel(channel), "socket-factory"), 30_000) {
         conn.start()
     }
 

@@ -4,12 +4,13 @@ import dev.kcluster.ClusterWatcher
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
 import kotlinx.coroutines.withTimeout
-import org.newsclub.net.unix.AFUNIXSocket
-import org.newsclub.net.unix.AFUNIXSocketAddress
 import java.io.File
 import java.net.URI
+import java.net.UnixDomainSocketAddress
 import java.net.http.HttpClient
 import java.net.http.WebSocket
+import java.nio.ByteBuffer
+import java.nio.channels.SocketChannel
 import java.nio.file.Files
 import java.util.concurrent.CompletionStage
 import java.util.concurrent.LinkedBlockingQueue
@@ -63,9 +64,8 @@ class ChatTest : FunSpec({
                 b.await { it.endsWith(": hello from a") }
                 a.await { it.endsWith(": hello from a") }
 
-                AFUNIXSocket.newInstance().use { s ->
-                    s.connect(AFUNIXSocketAddress.of(service))
-                    s.getOutputStream().write("maintenance at five\n".toByteArray())
+                SocketChannel.open(UnixDomainSocketAddress.of(service.toPath())).use { s ->
+                    s.write(ByteBuffer.wrap("maintenance at five\n".toByteArray()))
                 }
                 a.await { it == "service: maintenance at five" } shouldBe "service: maintenance at five"
                 b.await { it == "service: maintenance at five" } shouldBe "service: maintenance at five"
