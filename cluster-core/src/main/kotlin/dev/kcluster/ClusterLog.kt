@@ -5,7 +5,9 @@ import dev.kcluster.internal.log.LogOutput
 /**
  * Settings of kcluster's own log output (used when kcluster's SLF4J provider is the active one):
  * one merged stream of watcher and worker records. Workers launched afterwards inherit the level.
+ * The `cluster` command sets these from its options.
  */
+@InternalKclusterApi
 public object ClusterLog {
     /** Sets the lowest level written: trace, debug, info, warn, error or off. @throws IllegalArgumentException for other names. */
     @JvmStatic

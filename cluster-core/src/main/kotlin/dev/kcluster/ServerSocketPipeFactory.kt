@@ -22,6 +22,9 @@ import java.util.concurrent.TimeUnit
 import java.util.concurrent.TimeoutException
 import java.util.concurrent.atomic.AtomicInteger
 
+/** How long a worker waits for the watcher to answer a LISTEN request (the one definition). */
+internal const val LISTEN_TIMEOUT_MILLIS: Long = 30_000
+
 /**
  * The worker side of shared listening sockets: a [ServerSocketFactory] that asks the process at the
  * other end of an AF_UNIX channel (a [ServerSocketPipeProvider]) for the socket. With
@@ -29,7 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger
  */
 public class ServerSocketPipeFactory internal constructor(
     private val conn: Connection,
-    private val timeoutMillis: Long,
+    private val timeoutMillis: Long = LISTEN_TIMEOUT_MILLIS,
     private val onListen: () -> Unit = {},
 ) : ServerSocketFactory, Closeable {
     private val nextId = AtomicInteger()
@@ -41,7 +44,7 @@ public class ServerSocketPipeFactory internal constructor(
      * @throws IllegalArgumentException when [channel] is not a connected Unix-domain socket.
      */
     @Throws(IOException::class)
-    public constructor(channel: SocketChannel) : this(Connection(adoptUnixChannel(channel), "socket-factory"), 30_000) {
+    public constructor(channel: SocketChannel) : this(Connection(adoptUnixChannel(channel), "socket-factory")) {
         conn.start()
     }
 

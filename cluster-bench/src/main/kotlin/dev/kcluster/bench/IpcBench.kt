@@ -1,6 +1,9 @@
+@file:OptIn(InternalKclusterApi::class)
+
 package dev.kcluster.bench
 
 import dev.kcluster.ClusterLog
+import dev.kcluster.InternalKclusterApi
 import kotlinx.coroutines.runBlocking
 import java.io.File
 import java.lang.management.ManagementFactory

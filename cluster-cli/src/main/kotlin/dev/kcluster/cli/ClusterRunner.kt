@@ -1,6 +1,9 @@
+@file:OptIn(InternalKclusterApi::class)
+
 package dev.kcluster.cli
 
 import dev.kcluster.ClusterLog
+import dev.kcluster.InternalKclusterApi
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.RestartResult
 import kotlinx.coroutines.CoroutineName

@@ -1,6 +1,7 @@
 package dev.kcluster.samples
 
 import dev.kcluster.ClusterWatcher
+import dev.kcluster.testing.awaitLine
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
 import kotlinx.coroutines.withTimeout
@@ -30,14 +31,7 @@ class ChatTest : FunSpec({
             return null
         }
 
-        fun await(predicate: (String) -> Boolean): String {
-            val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30)
-            while (true) {
-                val left = deadline - System.nanoTime()
-                val line = lines.poll(maxOf(left, 0), TimeUnit.NANOSECONDS) ?: error("no matching line within 30 s")
-                if (predicate(line)) return line
-            }
-        }
+        fun await(predicate: (String) -> Boolean): String = lines.awaitLine("a matching chat line", 30_000, predicate)
     }
 
     test("a line from a client on one worker reaches a client on the other, and the service socket reaches both") {

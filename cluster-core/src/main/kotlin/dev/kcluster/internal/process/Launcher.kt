@@ -6,6 +6,7 @@ import dev.kcluster.WatcherConfig
 import dev.kcluster.internal.WorkerMain
 import dev.kcluster.internal.WorkerRuntime
 import dev.kcluster.internal.log.LogOutput
+import dev.kcluster.internal.net.JdkChannels
 import java.io.File
 import java.nio.file.Files
 import java.nio.file.Path
@@ -38,7 +39,8 @@ internal class Launcher(private val config: WatcherConfig) {
     fun start(workerId: Int, socket: Path, clusterSize: Int): Process {
         val cmd = mutableListOf(config.javaCommand)
         cmd += config.jvmOptions
-        cmd += listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", classpath, WorkerMain::class.java.name, mainClass)
+        cmd += JdkChannels.OPENS_ARGS
+        cmd += listOf("-cp", classpath, WorkerMain::class.java.name, mainClass)
         cmd += config.args
         val pb = ProcessBuilder(cmd)
         config.workingDirectory?.let { pb.directory(it.toFile()) }
