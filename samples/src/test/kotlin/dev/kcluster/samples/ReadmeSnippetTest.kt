@@ -5,6 +5,8 @@ import dev.kcluster.testing.awaitValue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
 import io.kotest.matchers.shouldBe
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.withTimeout
 import java.net.ServerSocket
@@ -50,8 +52,8 @@ class ReadmeSnippetTest : FunSpec({
         val port = ServerSocket(0).use { it.localPort }
         val watcher = ClusterWatcher(testConfig(mainClass, port.toString()))
         try {
-            val up = kotlinx.coroutines.coroutineScope {
-                val first = kotlinx.coroutines.async { watcher.messages.first() }
+            val up = coroutineScope {
+                val first = async { watcher.messages.first() }
                 watcher.start(2)
                 withTimeout(60_000) { first.await() }
             }
