@@ -6,6 +6,7 @@ import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.ipc.PayloadReader
 import dev.kcluster.internal.ipc.message
 import dev.kcluster.internal.net.JdkChannels
+import dev.kcluster.internal.net.adoptUnixChannel
 import dev.kcluster.internal.net.closeQuietly
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.ClosedReceiveChannelException
@@ -13,8 +14,8 @@ import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.receiveAsFlow
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.runBlocking
-import org.newsclub.net.unix.AFUNIXSocketChannel
 import java.io.Closeable
+import java.nio.channels.SocketChannel
 import java.io.IOException
 import java.net.InetAddress
 import java.net.InetSocketAddress
@@ -26,8 +27,13 @@ import java.net.InetSocketAddress
 public class ClientSocketReceivePipe internal constructor(private val conn: Connection) : Closeable {
     private val queue = Channel<Result<TransferredSocket>>(Channel.UNLIMITED) { r -> r.getOrNull()?.socket?.closeQuietly() }
 
-    /** A pipe over [channel], which it owns from now on. */
-    public constructor(channel: AFUNIXSocketChannel) : this(Connection(channel, "client-receive-pipe")) {
+    /**
+     * A pipe over [channel], a connected Unix-domain socket (for example from
+     * `SocketChannel.open(UnixDomainSocketAddress.of(path))`), which it owns from now on.
+     * @throws IllegalArgumentException when [channel] is not a connected Unix-domain socket.
+     */
+    @Throws(IOException::class)
+    public constructor(channel: SocketChannel) : this(Connection(adoptUnixChannel(channel), "client-receive-pipe")) {
         conn.start()
     }
 

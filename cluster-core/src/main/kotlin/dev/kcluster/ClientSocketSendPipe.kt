@@ -5,8 +5,8 @@ import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.ipc.PayloadWriter
 import dev.kcluster.internal.ipc.message
 import dev.kcluster.internal.net.JdkChannels
+import dev.kcluster.internal.net.adoptUnixChannel
 import dev.kcluster.internal.net.isV6
-import org.newsclub.net.unix.AFUNIXSocketChannel
 import java.io.Closeable
 import java.io.IOException
 import java.net.InetSocketAddress
@@ -18,8 +18,13 @@ import java.nio.channels.SocketChannel
  * [ClientSocketReceivePipe] takes them.
  */
 public class ClientSocketSendPipe internal constructor(private val conn: Connection) : Closeable {
-    /** A pipe over [channel], which it owns from now on. */
-    public constructor(channel: AFUNIXSocketChannel) : this(Connection(channel, "client-send-pipe").start())
+    /**
+     * A pipe over [channel], a connected Unix-domain socket (for example from
+     * `SocketChannel.open(UnixDomainSocketAddress.of(path))`), which it owns from now on.
+     * @throws IllegalArgumentException when [channel] is not a connected Unix-domain socket.
+     */
+    @Throws(IOException::class)
+    public constructor(channel: SocketChannel) : this(Connection(adoptUnixChannel(channel), "client-send-pipe").start())
 
     /**
      * Sends [socket] with [data]. After a successful send this process's copy is closed (the

@@ -5,11 +5,12 @@ import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.ipc.PayloadReader
 import dev.kcluster.internal.ipc.PayloadWriter
 import dev.kcluster.internal.net.JdkChannels
+import dev.kcluster.internal.net.adoptUnixChannel
 import dev.kcluster.internal.net.closeQuietly
 import dev.kcluster.internal.net.format
 import dev.kcluster.internal.net.parseAddress
-import org.newsclub.net.unix.AFUNIXSocketChannel
 import java.io.Closeable
+import java.nio.channels.SocketChannel
 import java.io.IOException
 import java.net.BindException
 import java.net.InetSocketAddress
@@ -21,6 +22,9 @@ import java.util.concurrent.TimeUnit
 import java.util.concurrent.TimeoutException
 import java.util.concurrent.atomic.AtomicInteger
 
+/** How long a worker waits for the watcher to answer a LISTEN request (the one definition). */
+internal const val LISTEN_TIMEOUT_MILLIS: Long = 30_000
+
 /**
  * The worker side of shared listening sockets: a [ServerSocketFactory] that asks the process at the
  * other end of an AF_UNIX channel (a [ServerSocketPipeProvider]) for the socket. With
@@ -29,15 +33,20 @@ import java.util.concurrent.atomic.AtomicInteger
  */
 public class ServerSocketPipeFactory internal constructor(
     private val conn: Connection,
-    private val timeoutMillis: Long,
+    private val timeoutMillis: Long = LISTEN_TIMEOUT_MILLIS,
     private val beforeListen: () -> Unit = {},
     private val onListen: () -> Unit = {},
 ) : ServerSocketFactory, Closeable {
     private val nextId = AtomicInteger()
     private val pending = ConcurrentHashMap<Int, CompletableFuture<ServerSocketChannel>>()
 
-    /** A factory over [channel], which it owns from now on. */
-    public constructor(channel: AFUNIXSocketChannel) : this(Connection(channel, "socket-factory"), 30_000) {
+    /**
+     * A factory over [channel], a connected Unix-domain socket (for example from
+     * `SocketChannel.open(UnixDomainSocketAddress.of(path))`), which it owns from now on.
+     * @throws IllegalArgumentException when [channel] is not a connected Unix-domain socket.
+     */
+    @Throws(IOException::class)
+    public constructor(channel: SocketChannel) : this(Connection(adoptUnixChannel(channel), "socket-factory")) {
         conn.start()
     }
 

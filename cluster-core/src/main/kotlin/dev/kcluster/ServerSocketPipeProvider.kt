@@ -6,12 +6,12 @@ import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.ipc.PayloadReader
 import dev.kcluster.internal.ipc.PayloadWriter
 import dev.kcluster.internal.net.JdkChannels
+import dev.kcluster.internal.net.adoptUnixChannel
 import dev.kcluster.internal.net.closeQuietly
 import dev.kcluster.internal.net.format
 import dev.kcluster.internal.net.isV6
 import dev.kcluster.internal.net.parseAddress
 import kotlinx.coroutines.future.await
-import org.newsclub.net.unix.AFUNIXSocketChannel
 import org.slf4j.LoggerFactory
 import java.io.Closeable
 import java.io.IOException
@@ -38,11 +38,13 @@ public class ServerSocketPipeProvider : Closeable {
     @Volatile private var closed = false
 
     /**
-     * Serves requests arriving on [channel] until it closes; the channel belongs to this call
-     * from then on. Cancelling the caller closes the channel.
+     * Serves requests arriving on [channel], a connected Unix-domain socket (for example accepted
+     * from `ServerSocketChannel.open(StandardProtocolFamily.UNIX)`), until it closes; the channel
+     * belongs to this call from then on. Cancelling the caller closes the channel.
+     * @throws IllegalArgumentException when [channel] is not a connected Unix-domain socket.
      */
-    public suspend fun provideFor(channel: AFUNIXSocketChannel) {
-        val conn = Connection(channel, "socket-provider")
+    public suspend fun provideFor(channel: SocketChannel) {
+        val conn = Connection(adoptUnixChannel(channel), "socket-provider")
         serve(conn)
         conn.start()
         try {

@@ -125,7 +125,12 @@ public class WatcherSignals private constructor(private val b: Builder) : AutoCl
     }
 
     private fun reopenLog() {
-        ClusterLog.reopen()
+        val reopen = dev.kcluster.internal.log.LogOutput.reopener
+        if (reopen == null) {
+            log.info("SIGUSR1: the logging backend is not cluster-logging; reopen its files through its own configuration")
+            return
+        }
+        reopen()
         log.info("SIGUSR1: log file reopened")
     }
 

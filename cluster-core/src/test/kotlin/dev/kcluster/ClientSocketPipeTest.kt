@@ -9,12 +9,12 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
+import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldStartWith
-import org.newsclub.net.unix.AFUNIXServerSocketChannel
-import org.newsclub.net.unix.AFUNIXSocketAddress
-import org.newsclub.net.unix.AFUNIXSocketChannel
 import java.io.IOException
 import java.net.InetSocketAddress
+import java.net.StandardProtocolFamily
+import java.net.UnixDomainSocketAddress
 import java.nio.ByteBuffer
 import java.nio.channels.ServerSocketChannel
 import java.nio.channels.SocketChannel
@@ -23,11 +23,14 @@ import java.util.concurrent.TimeUnit
 import kotlin.random.Random
 
 class ClientSocketPipeTest : FunSpec({
-    /** Starts a [PipeChild] in [mode] and returns it with the parent's end of its AF_UNIX channel. */
-    fun child(vararg mode: String): Pair<Process, AFUNIXSocketChannel> {
+    /**
+     * Starts a [PipeChild] in [mode] and returns it with the parent's end of its AF_UNIX channel.
+     * Both ends are plain JDK Unix-domain channels: no junixsocket type is needed to use a pipe.
+     */
+    fun child(vararg mode: String): Pair<Process, SocketChannel> {
         val dir = PrivateDir.create()
         val path = dir.resolve("pipe.sock")
-        val server = AFUNIXServerSocketChannel.open().apply { bind(AFUNIXSocketAddress.of(path.toFile())) }
+        val server = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(path))
         val process = startJvm(PipeChild::class.java, mode[0], path.toString(), *mode.drop(1).toTypedArray())
         val ch = server.accept()
         server.close()
@@ -75,6 +78,13 @@ class ClientSocketPipeTest : FunSpec({
         client.socket().getInputStream().bufferedReader().readLine() shouldBe "still mine"
         accepted.close(); client.close()
         process.waitFor(10, TimeUnit.SECONDS) shouldBe true
+    }
+
+    test("a pipe refuses a channel that is not a connected Unix-domain socket") {
+        val (client, accepted) = connectedPair()
+        shouldThrow<IllegalArgumentException> { ClientSocketSendPipe(client) }.message shouldContain "Unix-domain"
+        client.isOpen shouldBe true
+        client.close(); accepted.close()
     }
 
     test("10,000 transfers leave the descriptor count of both processes flat") {

@@ -1,5 +1,8 @@
+@file:OptIn(InternalKclusterApi::class)
+
 package dev.kcluster.bench
 
+import dev.kcluster.InternalKclusterApi
 import dev.kcluster.logging.ClusterLog
 import kotlinx.coroutines.runBlocking
 import java.io.File

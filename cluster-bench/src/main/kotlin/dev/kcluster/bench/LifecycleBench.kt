@@ -1,5 +1,9 @@
+@file:OptIn(InternalKclusterApi::class)
+
 package dev.kcluster.bench
 
+import dev.kcluster.InternalKclusterApi
+import dev.kcluster.KclusterJvm
 import dev.kcluster.ClusterEvent
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.WatcherConfig
@@ -61,7 +65,7 @@ public object LifecycleBench {
             w.stop()
 
             val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
-            val child = ProcessBuilder(listOf(java, "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-Dbench.workerJvm=${jvm.joinToString(" ")}",
+            val child = ProcessBuilder(listOf(java) + KclusterJvm.ADD_OPENS + listOf("-Dbench.workerJvm=${jvm.joinToString(" ")}",
                 "-cp", System.getProperty("java.class.path"), LifecycleBench::class.java.name, "--watcher"))
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start()
             val pids = child.inputStream.bufferedReader().readLine().removePrefix("PIDS ").split(' ').map(String::toLong)

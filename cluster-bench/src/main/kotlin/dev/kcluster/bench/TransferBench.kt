@@ -1,5 +1,9 @@
+@file:OptIn(InternalKclusterApi::class)
+
 package dev.kcluster.bench
 
+import dev.kcluster.InternalKclusterApi
+import dev.kcluster.KclusterJvm
 import dev.kcluster.ClientSocketSendPipe
 import dev.kcluster.Message
 import org.newsclub.net.unix.AFUNIXServerSocketChannel
@@ -37,7 +41,7 @@ internal class TransferBench(private val java: String, private val classpath: St
         var child: Process? = null
         try {
             server.bind(AFUNIXSocketAddress.of(sock.toFile()))
-            child = ProcessBuilder(listOf(java) + jvmOptions + listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", classpath,
+            child = ProcessBuilder(listOf(java) + jvmOptions + KclusterJvm.ADD_OPENS + listOf("-cp", classpath,
                 PipeReceiverMain::class.java.name, sock.toString()))
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT).start()
             val accepted = CompletableFuture.supplyAsync { server.accept() }

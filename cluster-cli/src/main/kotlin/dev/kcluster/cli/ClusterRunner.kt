@@ -1,5 +1,8 @@
+@file:OptIn(InternalKclusterApi::class)
+
 package dev.kcluster.cli
 
+import dev.kcluster.InternalKclusterApi
 import dev.kcluster.logging.ClusterLog
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.RestartResult

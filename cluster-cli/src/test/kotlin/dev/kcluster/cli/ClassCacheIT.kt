@@ -2,7 +2,7 @@ package dev.kcluster.cli
 
 import dev.kcluster.cli.testing.CliHarness
 import dev.kcluster.cli.testing.TestServer
-import dev.kcluster.cli.testing.awaitValue
+import dev.kcluster.testing.awaitValue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldHaveSize
 import io.kotest.matchers.shouldBe
@@ -72,7 +72,7 @@ class ClassCacheIT : FunSpec({
         val pb = ProcessBuilder(cmd)
         pb.environment()["XDG_CACHE_HOME"] = xdgHome.toString()
         val w = Watcher(pb.start().also { running += it })
-        awaitValue(90_000, "cluster ready\n$w") { if (w.has("cluster ready: $workers worker")) true else null.also { check(w.process.isAlive) { "watcher exited: $w" } } }
+        awaitValue("cluster ready\n$w", 90_000) { if (w.has("cluster ready: $workers worker")) true else null.also { check(w.process.isAlive) { "watcher exited: $w" } } }
         // The workers answer on the shared port the watcher logs.
         val port = w.lines.firstNotNullOf { Regex("listening on 127\\.0\\.0\\.1:(\\d+)").find(it)?.groupValues?.get(1)?.toInt() }
         SocketChannel.open(InetSocketAddress("127.0.0.1", port)).use { c ->
@@ -91,7 +91,7 @@ class ClassCacheIT : FunSpec({
     fun archives(ext: String) = if (!Files.isDirectory(cacheDir)) emptyList()
     else Files.list(cacheDir).use { s -> s.filter { it.name.startsWith("TestServer-") && it.name.endsWith(".$ext") }.toList() }
 
-    suspend fun awaitCreated(w: Watcher) = awaitValue(120_000, "archive created\n$w") { if (w.has("class cache: created")) true else null }
+    suspend fun awaitCreated(w: Watcher) = awaitValue("archive created\n$w", 120_000) { if (w.has("class cache: created")) true else null }
 
     test("an archive is created on the first start and used by the workers of the second") {
         val first = start("--jvm-opt=-Xlog:cds=info")
@@ -99,7 +99,7 @@ class ClassCacheIT : FunSpec({
         stop(first)
         val archive = archives("jsa").single()
         val second = start("--jvm-opt=-Xlog:cds=info", workers = 2)
-        awaitValue(30_000, "workers mapped the archive\n$second") {
+        awaitValue("workers mapped the archive\n$second", 30_000) {
             val opened = second.lines.filter { it.contains("stdout - ") && it.contains("Opened archive $archive") }
             val mapped = second.lines.filter { it.contains("stdout - ") && it.contains("Mapped dynamic region #0") }
             if (opened.size >= 2 && mapped.size >= 2) true else null
@@ -145,7 +145,7 @@ class ClassCacheIT : FunSpec({
         stop(first)
         val cache = archives("aot").single()
         val second = start("--java", TEMURIN_25.toString(), "--jvm-opt=-Xlog:aot=info")
-        awaitValue(30_000, "worker used the AOT cache\n$second") {
+        awaitValue("worker used the AOT cache\n$second", 30_000) {
             if (second.has("Opened AOT cache $cache") && second.has("Using AOT-linked classes: true")) true else null
         }
         stop(second)

@@ -3,7 +3,7 @@ package dev.kcluster.cli
 import dev.kcluster.cli.testing.CliHarness
 import dev.kcluster.cli.testing.TestServer
 import dev.kcluster.cli.testing.alive
-import dev.kcluster.cli.testing.awaitTrue
+import dev.kcluster.testing.awaitUntil
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
@@ -38,7 +38,7 @@ class ClusterCommandIT : FunSpec({
         val watched = Files.createDirectories(h.dir.resolve("watched"))
         val w = h.start("-w", "2", "-p", "$pid", "-f", "$log", "--watch", "$watched", *base, target)
         withClue({ "log:\n${text(log)}\n$w" }) {
-            awaitTrue(what = "cluster ready") { text(log).contains("cluster ready: 2 workers") || !w.process.isAlive }
+            awaitUntil("cluster ready", 60_000) { text(log).contains("cluster ready: 2 workers") || !w.process.isAlive }
             w.process.isAlive shouldBe true
             Files.readString(pid).trim() shouldBe "${w.pid}"
 
@@ -60,10 +60,10 @@ class ClusterCommandIT : FunSpec({
             val s1 = h.status(pid)
             s1.allReady(2) shouldBe true
             (s1.pids() intersect s0.pids()).shouldBeEmpty()
-            awaitTrue(10_000, "old workers gone after reload") { s0.pids().none(::alive) }
+            awaitUntil("old workers gone after reload", 10_000) { s0.pids().none(::alive) }
 
             h.signal(w.pid, "HUP")
-            awaitTrue(what = "SIGHUP reload") { text(log).contains("SIGHUP: rolling restart done, 2 workers replaced") }
+            awaitUntil("SIGHUP reload", 60_000) { text(log).contains("SIGHUP: rolling restart done, 2 workers replaced") }
             val s2 = h.status(pid)
             s2.allReady(2) shouldBe true
             (s2.pids() intersect s1.pids()).shouldBeEmpty()
@@ -72,15 +72,15 @@ class ClusterCommandIT : FunSpec({
             h.status(pid).allReady(3) shouldBe true
 
             h.signal(w.pid, "TTOU")
-            awaitTrue(what = "SIGTTOU") { text(log).contains("SIGTTOU: scaled to 2 workers") }
+            awaitUntil("SIGTTOU", 60_000) { text(log).contains("SIGTTOU: scaled to 2 workers") }
             h.status(pid).allReady(2) shouldBe true
             h.signal(w.pid, "TTIN")
-            awaitTrue(what = "SIGTTIN") { text(log).contains("SIGTTIN: scaled to 3 workers") }
+            awaitUntil("SIGTTIN", 60_000) { text(log).contains("SIGTTIN: scaled to 3 workers") }
             val s3 = h.status(pid)
             s3.allReady(3) shouldBe true
 
             Files.writeString(watched.resolve("app.conf"), "changed")
-            awaitTrue(90_000, "--watch reload") { text(log).contains("rolling restart done, 3 workers replaced") }
+            awaitUntil("--watch reload", 90_000) { text(log).contains("rolling restart done, 3 workers replaced") }
             text(log) shouldContain "change in $watched"
             val s4 = h.status(pid)
             s4.allReady(3) shouldBe true
@@ -90,10 +90,10 @@ class ClusterCommandIT : FunSpec({
             val rotated = h.dir.resolve("a.log.1")
             Files.move(log, rotated)
             h.signal(w.pid, "USR1")
-            awaitTrue(what = "log reopened") { text(log).contains("SIGUSR1: log file reopened") }
+            awaitUntil("log reopened", 60_000) { text(log).contains("SIGUSR1: log file reopened") }
             text(rotated) shouldContain "cluster ready"
             h.signal(w.pid, "USR2")
-            awaitTrue(what = "SIGUSR2 ignored") { text(log).contains("SIGUSR2 ignored") }
+            awaitUntil("SIGUSR2 ignored") { text(log).contains("SIGUSR2 ignored") }
             h.status(pid).pids() shouldBe s4.pids()
             text(log) shouldNotContain "rolling restart"
 
@@ -102,21 +102,21 @@ class ClusterCommandIT : FunSpec({
             w.awaitExit(30) shouldBe 0
             Files.exists(pid) shouldBe false
             Files.exists(Paths.get("$pid.sock")) shouldBe false
-            awaitTrue(10_000, "workers gone after stop") { s4.pids().none(::alive) }
+            awaitUntil("workers gone after stop", 10_000) { s4.pids().none(::alive) }
         }
     }
 
     test("SIGKILL of the watcher leaves no worker; bin/cluster replaces the stale pid file; a failed reload rolls back") {
         val pid = h.dir.resolve("c.pid")
         val w = h.start("-w", "2", "-p", "$pid", *base, target)
-        awaitTrue(what = "cluster ready") { w.stderr.contains("cluster ready: 2 workers") || !w.process.isAlive }
+        awaitUntil("cluster ready", 60_000) { w.stderr.contains("cluster ready: 2 workers") || !w.process.isAlive }
         val workers = h.status(pid).pids()
         workers shouldHaveSize 2
         val environ = String(Files.readAllBytes(Paths.get("/proc/${workers.first()}/environ"))).split('\u0000')
         val ipcDir = Paths.get(environ.first { it.startsWith("KCLUSTER_SOCKET=") }.substringAfter('=')).parent
         h.signal(w.pid, "KILL")
         w.awaitExit(20)
-        awaitTrue(10_000, "workers gone after SIGKILL of the watcher") { workers.none(::alive) }
+        awaitUntil("workers gone after SIGKILL of the watcher", 10_000) { workers.none(::alive) }
         // A SIGKILLed watcher cannot remove its IPC directory (the next watcher sweeps it); leave nothing behind.
         ipcDir.toFile().deleteRecursively() shouldBe true
         Files.exists(pid) shouldBe true
@@ -131,7 +131,7 @@ class ClusterCommandIT : FunSpec({
         pb.environment()["KCLUSTER_JAVA_OPTS"] = "-Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
         val launched = CliHarness.Running(pb.start()).also { h.track(it.process) }
         withClue({ launched.toString() }) {
-            awaitTrue(what = "relaunched cluster ready") {
+            awaitUntil("relaunched cluster ready", 60_000) {
                 launched.stderr.contains("cluster ready: 1 worker") || !launched.process.isAlive
             }
             launched.stderr shouldContain "replacing stale pid file"
@@ -150,7 +150,7 @@ class ClusterCommandIT : FunSpec({
             h.signal(launched.pid, "TERM")
             launched.awaitExit(60) shouldBe 0
             Files.exists(pid) shouldBe false
-            awaitTrue(10_000, "worker gone") { after.pids().none(::alive) }
+            awaitUntil("worker gone", 10_000) { after.pids().none(::alive) }
         }
     }
 
@@ -158,16 +158,16 @@ class ClusterCommandIT : FunSpec({
         val pid = h.dir.resolve("b.pid")
         val w = h.start("-w", "1", "-p", "$pid", "--stop-timeout", "2m", *base, target, "stubborn")
         withClue({ w.toString() }) {
-            awaitTrue(what = "cluster ready") { w.stderr.contains("cluster ready: 1 worker") || !w.process.isAlive }
+            awaitUntil("cluster ready", 60_000) { w.stderr.contains("cluster ready: 1 worker") || !w.process.isAlive }
             val worker = h.status(pid).pids().single()
             h.signal(w.pid, "TERM")
-            awaitTrue(what = "graceful stop begun") { w.stderr.contains("refuses to stop") }
+            awaitUntil("graceful stop begun", 60_000) { w.stderr.contains("refuses to stop") }
             w.process.isAlive shouldBe true
             alive(worker) shouldBe true
             h.signal(w.pid, "TERM")
             w.awaitExit(30) shouldBe 128 + 15
             w.stderr shouldContain "second SIGTERM"
-            awaitTrue(10_000, "stubborn worker killed") { !alive(worker) }
+            awaitUntil("stubborn worker killed", 10_000) { !alive(worker) }
             Files.exists(pid) shouldBe false
         }
     }
@@ -176,15 +176,15 @@ class ClusterCommandIT : FunSpec({
         val pid = h.dir.resolve("i.pid")
         val w = h.start("-w", "2", "-p", "$pid", "--stop-timeout", "2m", *base, target, "stubborn")
         withClue({ w.toString() }) {
-            awaitTrue(what = "cluster ready") { w.stderr.contains("cluster ready: 2 workers") || !w.process.isAlive }
+            awaitUntil("cluster ready") { w.stderr.contains("cluster ready: 2 workers") || !w.process.isAlive }
             val workers = h.status(pid).pids()
             h.signal(w.pid, "INT")
-            awaitTrue(what = "graceful stop begun") { w.stderr.lines().count { it.contains("refuses to stop") } == 2 }
+            awaitUntil("graceful stop begun") { w.stderr.lines().count { it.contains("refuses to stop") } == 2 }
             workers.all(::alive) shouldBe true
             h.signal(w.pid, "INT")
             w.awaitExit(30) shouldBe 128 + 2
             w.stderr shouldContain "second SIGINT: killing the workers now"
-            awaitTrue(10_000, "stubborn workers killed") { workers.none(::alive) }
+            awaitUntil("stubborn workers killed", 10_000) { workers.none(::alive) }
             Files.exists(pid) shouldBe false
             Files.exists(Paths.get("$pid.sock")) shouldBe false
         }
@@ -195,14 +195,14 @@ class ClusterCommandIT : FunSpec({
         // A new session and process group with SIGINT at its default, like a foreground job in a terminal.
         val w = h.start("-w", "2", "-p", "$pid", *base, target, wrapper = listOf(PERL, "-e", NEW_GROUP))
         withClue({ w.toString() }) {
-            awaitTrue(what = "cluster ready") { w.stderr.contains("cluster ready: 2 workers") || !w.process.isAlive }
+            awaitUntil("cluster ready", 60_000) { w.stderr.contains("cluster ready: 2 workers") || !w.process.isAlive }
             val workers = h.status(pid).pids()
             h.signal(-w.pid, "INT")
             w.awaitExit(60) shouldBe 0
             w.stderr shouldContain "SIGINT: stopping gracefully"
             w.stderr.lines().count { it.contains("TestServer - worker") && it.endsWith("stopping") } shouldBe 2
             w.stderr.contains("SIGINT)") shouldBe false
-            awaitTrue(10_000, "workers gone") { workers.none(::alive) }
+            awaitUntil("workers gone", 10_000) { workers.none(::alive) }
         }
     }
 

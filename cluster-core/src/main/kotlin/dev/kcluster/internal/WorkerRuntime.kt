@@ -36,7 +36,7 @@ internal class WorkerRuntime(
     private val readySent = AtomicBoolean()
     val exiting = AtomicBoolean()
     val clientSockets = ClientSocketReceivePipe(conn)
-    val serverSockets = ServerSocketPipeFactory(conn, 30_000, beforeListen = ::awaitPromotion) { if (readyPolicy == ReadyPolicy.LISTEN) ready() }
+    val serverSockets = ServerSocketPipeFactory(conn, beforeListen = ::awaitPromotion) { if (readyPolicy == ReadyPolicy.LISTEN) ready() }
 
     /** Test hook: while true, PINGs are not answered (the reader thread blocks), like a hung JVM. */
     @Volatile var stallHeartbeats = false

@@ -1,9 +1,9 @@
 package dev.kcluster.testing
 
 import dev.kcluster.ClientSocketReceivePipe
-import org.newsclub.net.unix.AFUNIXSocketAddress
-import org.newsclub.net.unix.AFUNIXSocketChannel
-import java.io.File
+import java.net.UnixDomainSocketAddress
+import java.nio.channels.SocketChannel
+import java.nio.file.Path
 import java.nio.ByteBuffer
 import java.security.MessageDigest
 
@@ -14,7 +14,7 @@ import java.security.MessageDigest
 object PipeChild {
     @JvmStatic
     fun main(args: Array<String>) {
-        val ch = AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(File(args[1])))
+        val ch = SocketChannel.open(UnixDomainSocketAddress.of(Path.of(args[1])))
         val pipe = ClientSocketReceivePipe(ch)
         when (args[0]) {
             "serve" -> while (true) {

@@ -1,9 +1,11 @@
+@file:OptIn(InternalKclusterApi::class)
+
 package dev.kcluster.testing
 
 import dev.kcluster.ClusterWatcher
+import dev.kcluster.InternalKclusterApi
+import dev.kcluster.KclusterJvm
 import dev.kcluster.WatcherConfig
-import kotlinx.coroutines.delay
-import kotlinx.coroutines.withTimeout
 import java.io.File
 import java.nio.file.Files
 import java.nio.file.Path
@@ -34,15 +36,6 @@ suspend fun <T> withWatcher(config: WatcherConfig, n: Int, block: suspend (Clust
     }
 }
 
-/** Polls [condition] until true; fails with [what] after [timeoutMillis]. Awaiting, not sleeping to synchronise. */
-suspend fun awaitUntil(what: String, timeoutMillis: Long = 30_000, condition: () -> Boolean) {
-    try {
-        withTimeout(timeoutMillis) { while (!condition()) delay(20) }
-    } catch (e: kotlinx.coroutines.TimeoutCancellationException) {
-        throw AssertionError("timed out after $timeoutMillis ms waiting for: $what")
-    }
-}
-
 private val started = CopyOnWriteArrayList<Process>()
 
 /**
@@ -51,7 +44,7 @@ private val started = CopyOnWriteArrayList<Process>()
  */
 fun startJvm(main: Class<*>, vararg args: String, extraJvm: List<String> = emptyList()): Process {
     val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
-    val cmd = listOf(java) + (TEST_JVM - FORWARDING) + extraJvm + listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), main.name) + args
+    val cmd = listOf(java) + (TEST_JVM - FORWARDING) + extraJvm + KclusterJvm.ADD_OPENS + listOf("-cp", System.getProperty("java.class.path"), main.name) + args
     return ProcessBuilder(cmd).start().also(started::add)
 }
 

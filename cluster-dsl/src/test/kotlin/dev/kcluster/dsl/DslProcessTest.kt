@@ -1,5 +1,9 @@
+@file:OptIn(InternalKclusterApi::class)
+
 package dev.kcluster.dsl
 
+import dev.kcluster.InternalKclusterApi
+import dev.kcluster.KclusterJvm
 import dev.kcluster.dsl.testing.DslTestApp
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldHaveSize
@@ -25,9 +29,8 @@ private fun awaitFile(path: Path, condition: (String) -> Boolean) {
 class DslProcessTest : FunSpec({
     class App(vararg args: String, env: Map<String, String> = emptyMap()) : AutoCloseable {
         val process: Process = ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-            "-cp", System.getProperty("java.class.path"), DslTestApp::class.java.name, *args,
+            listOf(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1") +
+                KclusterJvm.ADD_OPENS + listOf("-cp", System.getProperty("java.class.path"), DslTestApp::class.java.name, *args),
         ).apply { environment().putAll(env) }.redirectError(ProcessBuilder.Redirect.DISCARD).start()
         val lines = LinkedBlockingQueue<String>()
         init {

@@ -23,5 +23,7 @@ public class KclusterServiceProvider : SLF4JServiceProvider {
     override fun getMarkerFactory(): IMarkerFactory = markers
     override fun getMDCAdapter(): MDCAdapter = mdc
     override fun getRequestedApiVersion(): String = "2.0.99"
-    override fun initialize() {}
+    override fun initialize() {
+        dev.kcluster.internal.log.LogOutput.reopener = { dev.kcluster.logging.internal.MergedLog.reopen() }
+    }
 }

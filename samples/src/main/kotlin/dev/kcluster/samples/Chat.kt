@@ -26,11 +26,13 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.serialization.Serializable
-import org.newsclub.net.unix.AFUNIXServerSocket
-import org.newsclub.net.unix.AFUNIXSocketAddress
 import org.slf4j.LoggerFactory
 import java.io.Closeable
 import java.io.File
+import java.net.StandardProtocolFamily
+import java.net.UnixDomainSocketAddress
+import java.nio.channels.Channels
+import java.nio.channels.ServerSocketChannel
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicInteger
 
@@ -118,24 +120,24 @@ public object Chat {
 public class ChatHub(private val watcher: ClusterWatcher, service: File) : Closeable {
     private val log = LoggerFactory.getLogger(ChatHub::class.java)
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
-    private val server: AFUNIXServerSocket
+    private val server: ServerSocketChannel
 
     /** The service socket's path. */
     public val servicePath: String = service.absolutePath
 
     init {
         service.delete()
-        server = AFUNIXServerSocket.newInstance().apply { bind(AFUNIXSocketAddress.of(service)) }
+        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(service.toPath()))
         scope.launch { watcher.messages.collect { m -> watcher.broadcast(m.message) } }
         Thread({ serviceLoop() }, "chat-service").apply { isDaemon = true; start() }
     }
 
     private fun serviceLoop() {
-        while (!server.isClosed) {
+        while (server.isOpen) {
             val client = runCatching { server.accept() }.getOrNull() ?: break
             Thread({
                 client.use { c ->
-                    c.getInputStream().bufferedReader().lineSequence().forEach { line ->
+                    Channels.newInputStream(c).bufferedReader().lineSequence().forEach { line ->
                         if (line.isNotBlank()) {
                             val n = watcher.broadcast(Message.of(ChatLine("service", line)))
                             log.info("service line to {} workers", n)

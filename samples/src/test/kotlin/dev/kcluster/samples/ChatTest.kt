@@ -1,15 +1,17 @@
 package dev.kcluster.samples
 
 import dev.kcluster.ClusterWatcher
+import dev.kcluster.testing.awaitLine
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
 import kotlinx.coroutines.withTimeout
-import org.newsclub.net.unix.AFUNIXSocket
-import org.newsclub.net.unix.AFUNIXSocketAddress
 import java.io.File
 import java.net.URI
+import java.net.UnixDomainSocketAddress
 import java.net.http.HttpClient
 import java.net.http.WebSocket
+import java.nio.ByteBuffer
+import java.nio.channels.SocketChannel
 import java.nio.file.Files
 import java.util.concurrent.CompletionStage
 import java.util.concurrent.LinkedBlockingQueue
@@ -29,14 +31,7 @@ class ChatTest : FunSpec({
             return null
         }
 
-        fun await(predicate: (String) -> Boolean): String {
-            val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30)
-            while (true) {
-                val left = deadline - System.nanoTime()
-                val line = lines.poll(maxOf(left, 0), TimeUnit.NANOSECONDS) ?: error("no matching line within 30 s")
-                if (predicate(line)) return line
-            }
-        }
+        fun await(predicate: (String) -> Boolean): String = lines.awaitLine("a matching chat line", 30_000, predicate)
     }
 
     test("a line from a client on one worker reaches a client on the other, and the service socket reaches both") {
@@ -63,9 +58,8 @@ class ChatTest : FunSpec({
                 b.await { it.endsWith(": hello from a") }
                 a.await { it.endsWith(": hello from a") }
 
-                AFUNIXSocket.newInstance().use { s ->
-                    s.connect(AFUNIXSocketAddress.of(service))
-                    s.getOutputStream().write("maintenance at five\n".toByteArray())
+                SocketChannel.open(UnixDomainSocketAddress.of(service.toPath())).use { s ->
+                    s.write(ByteBuffer.wrap("maintenance at five\n".toByteArray()))
                 }
                 a.await { it == "service: maintenance at five" } shouldBe "service: maintenance at five"
                 b.await { it == "service: maintenance at five" } shouldBe "service: maintenance at five"

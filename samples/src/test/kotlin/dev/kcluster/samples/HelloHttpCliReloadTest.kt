@@ -1,11 +1,14 @@
+@file:OptIn(InternalKclusterApi::class)
+
 package dev.kcluster.samples
 
+import dev.kcluster.InternalKclusterApi
+import dev.kcluster.KclusterJvm
+import dev.kcluster.testing.awaitUntil
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldNotContainAnyOf
 import io.kotest.matchers.longs.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
-import kotlinx.coroutines.delay
-import kotlinx.coroutines.withTimeout
 import java.net.ServerSocket
 import java.nio.file.Files
 import java.nio.file.Path
@@ -20,7 +23,7 @@ class HelloHttpCliReloadTest : FunSpec({
     val classpath = System.getProperty("java.class.path")
 
     fun cli(vararg args: String): ProcessBuilder =
-        ProcessBuilder(listOf(java, "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", classpath, "dev.kcluster.cli.ClusterCli") + args)
+        ProcessBuilder(listOf(java) + KclusterJvm.ADD_OPENS + listOf("-cp", classpath, "dev.kcluster.cli.ClusterCli") + args)
 
     fun control(vararg args: String): Pair<Int, String> {
         val p = cli(*args).redirectErrorStream(true).start()
@@ -40,9 +43,9 @@ class HelloHttpCliReloadTest : FunSpec({
         ).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(dir.resolve("watcher.log").toFile()).start()
         var client: KeepAliveClient? = null
         try {
-            withTimeout(60_000) { while (Regex("READY").findAll(control("status", "-p", pidFile).second).count() < 2) delay(200) }
+            awaitUntil("2 workers READY", 60_000, pollMillis = 200) { Regex("READY").findAll(control("status", "-p", pidFile).second).count() >= 2 }
             client = KeepAliveClient(port, clients = 6).start()
-            suspend fun awaitOk(n: Long) = withTimeout(60_000) { val target = client.ok.get() + n; while (client.ok.get() < target) delay(20) }
+            suspend fun awaitOk(n: Long) = client.awaitOk(n)
             awaitOk(200)
             val before = client.recentWorkerIds()
             before shouldBe setOf("1", "2")

@@ -5,8 +5,6 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldNotContainAnyOf
 import io.kotest.matchers.longs.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
-import kotlinx.coroutines.delay
-import kotlinx.coroutines.withTimeout
 
 class HelloHttpRollingRestartTest : FunSpec({
     test("rolling restart twice under keep-alive load loses no request") {
@@ -20,7 +18,7 @@ class HelloHttpRollingRestartTest : FunSpec({
             // 6 busy clients plus 2 that pause up to 300 ms between requests (idle keep-alive connections).
             client = KeepAliveClient(port, clients = 6).start()
             slow = KeepAliveClient(port, clients = 2, pauseMillis = 300).start()
-            suspend fun awaitOk(n: Long) = withTimeout(60_000) { val target = client.ok.get() + n; while (client.ok.get() < target) delay(20) }
+            suspend fun awaitOk(n: Long) = client.awaitOk(n)
             awaitOk(200)
             client.recentWorkerIds().intersect(initialIds).isNotEmpty() shouldBe true
             repeat(2) { round ->

@@ -1,5 +1,6 @@
 package dev.kcluster.samples
 
+import dev.kcluster.testing.awaitUntil
 import java.io.BufferedInputStream
 import java.io.EOFException
 import java.io.IOException
@@ -34,6 +35,12 @@ class KeepAliveClient(
     private val recent = ConcurrentHashMap<Int, String>()
 
     fun start() = apply { threads.forEach { it.start() } }
+
+    /** Waits until [n] more requests than now have been answered OK. */
+    suspend fun awaitOk(n: Long, timeoutMillis: Long = 60_000) {
+        val target = ok.get() + n
+        awaitUntil("$n more OK responses (ok=${ok.get()}, failed=${failed.get()})", timeoutMillis) { ok.get() >= target }
+    }
 
     fun stop() {
         running = false

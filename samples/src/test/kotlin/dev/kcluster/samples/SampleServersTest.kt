@@ -5,7 +5,6 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.longs.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldStartWith
-import kotlinx.coroutines.delay
 import kotlinx.coroutines.withTimeout
 import java.io.BufferedInputStream
 import java.net.Socket
@@ -49,7 +48,7 @@ class SampleServersTest : FunSpec({
             first.body shouldBe "Hello from Ktor!"
             (first.headers.getValue("x-worker-id") in watcher.workers.map { it.id.toString() }) shouldBe true
             client = KeepAliveClient(port, clients = 4, expectedBody = "Hello from Ktor!").start()
-            suspend fun awaitOk(n: Long) = withTimeout(60_000) { val t = client.ok.get() + n; while (client.ok.get() < t) delay(20) }
+            suspend fun awaitOk(n: Long) = client.awaitOk(n)
             awaitOk(100)
             watcher.restart().rolledBack shouldBe false
             awaitOk(100)

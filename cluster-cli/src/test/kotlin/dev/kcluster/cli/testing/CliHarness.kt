@@ -2,8 +2,6 @@ package dev.kcluster.cli.testing
 
 import dev.kcluster.cli.ClusterStatus
 import dev.kcluster.cli.ControlProtocol
-import kotlinx.coroutines.delay
-import kotlinx.coroutines.withTimeout
 import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.Paths
@@ -115,34 +113,6 @@ internal class CliHarness {
         val thread = Thread { input.bufferedReader().useLines { s -> s.forEach { lines += it } } }.apply { isDaemon = true; start() }
         fun text(): String = lines.joinToString("\n")
     }
-}
-
-/** Polls [probe] every 200 ms until it returns non-null, for at most [timeoutMillis]. */
-suspend fun <T : Any> awaitValue(timeoutMillis: Long = 60_000, what: String = "condition", probe: suspend () -> T?): T {
-    var last: Throwable? = null
-    return try {
-        withTimeout(timeoutMillis) {
-            while (true) {
-                val v = try {
-                    probe()
-                } catch (e: Exception) {
-                    last = e
-                    null
-                }
-                if (v != null) return@withTimeout v
-                delay(200)
-            }
-            @Suppress("UNREACHABLE_CODE")
-            error("unreachable")
-        }
-    } catch (e: kotlinx.coroutines.TimeoutCancellationException) {
-        throw AssertionError("timed out after $timeoutMillis ms waiting for $what" + (last?.let { "; last error: $it" } ?: ""))
-    }
-}
-
-/** Waits until [condition] holds. */
-suspend fun awaitTrue(timeoutMillis: Long = 60_000, what: String = "condition", condition: suspend () -> Boolean) {
-    awaitValue(timeoutMillis, what) { if (condition()) true else null }
 }
 
 /** True while a process with [pid] exists. */

@@ -2,11 +2,12 @@ package dev.kcluster.internal.ipc
 
 import dev.kcluster.Message
 
-internal fun PayloadWriter.message(m: Message) = apply { str(m.type); blob(m.rawBody()) }
+/** Writes [m] laid out as a MESSAGE frame payload ([toPayload], the one definition of the layout), e.g. inside CLIENT_SOCKET. */
+internal fun PayloadWriter.message(m: Message) = raw(m.toPayload())
 
 internal fun PayloadReader.message(): Message = Message.raw(str(), blob())
 
-/** A MESSAGE frame payload, laid out as [PayloadWriter.message] writes it, in one exact-size copy of the body. */
+/** A MESSAGE frame payload, `str type | blob body` (read by [PayloadReader.message]), in one exact-size copy of the body. */
 internal fun Message.toPayload(): ByteArray {
     val name = type.encodeToByteArray()
     require(name.size <= 0xffff) { "message type name of ${name.size} bytes does not fit a u16 length" }

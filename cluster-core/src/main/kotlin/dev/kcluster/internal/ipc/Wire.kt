@@ -22,6 +22,7 @@ internal class PayloadWriter(size: Int = 64) {
         out.writeShort(b.size); out.write(b)
     }
     fun blob(v: ByteArray) = apply { out.writeInt(v.size); out.write(v) }
+    fun raw(v: ByteArray) = apply { out.write(v) }
     fun toByteArray(): ByteArray = bytes.toByteArray()
 }
 

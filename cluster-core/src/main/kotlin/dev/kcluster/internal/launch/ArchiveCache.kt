@@ -100,7 +100,7 @@ internal class ArchiveCache private constructor(
         private val log = LoggerFactory.getLogger("dev.kcluster.ClassCache")
 
         /** Options every worker gets from the launcher; they are part of what an archive must match. */
-        val LAUNCH_OPTIONS: List<String> = listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED")
+        val LAUNCH_OPTIONS: List<String> = dev.kcluster.internal.net.JdkChannels.OPENS_ARGS
 
         /**
          * The archive for these workers, or null (logged once at info) when the cache is off or

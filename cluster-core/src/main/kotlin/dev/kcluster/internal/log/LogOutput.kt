@@ -15,6 +15,9 @@ public object LogOutput {
     @Volatile public var source: String = "main"
         internal set
 
+    /** Reopens the log file of the active backend (SIGUSR1); set by cluster-logging, null with other backends. */
+    @Volatile public var reopener: (() -> Unit)? = null
+
     /** The lowest level enabled on the SLF4J root logger, whatever the backend; [Int.MAX_VALUE] for off. */
     internal val threshold: Int
         get() = try {

@@ -1,5 +1,7 @@
 package dev.kcluster.internal.net
 
+import dev.kcluster.InternalKclusterApi
+import dev.kcluster.KclusterJvm
 import java.io.FileDescriptor
 import java.lang.invoke.MethodHandle
 import java.lang.invoke.MethodHandles
@@ -18,8 +20,11 @@ import java.nio.channels.spi.SelectorProvider
  * the descriptor out of a JDK channel. Needs `--add-opens java.base/sun.nio.ch=ALL-UNNAMED`, which
  * the watcher passes to every worker it launches.
  */
+@OptIn(InternalKclusterApi::class)
 internal object JdkChannels {
-    const val OPENS_FLAG: String = "--add-opens java.base/sun.nio.ch=ALL-UNNAMED"
+    /** [KclusterJvm.ADD_OPENS], the one definition of the flag. */
+    val OPENS_ARGS: List<String> = KclusterJvm.ADD_OPENS
+    val OPENS_FLAG: String = OPENS_ARGS.joinToString(" ")
 
     private class Handles(
         val serverCtor: MethodHandle,

@@ -10,6 +10,7 @@ import dev.kcluster.internal.launch.ArchiveTrainer
 import dev.kcluster.internal.launch.JavaRuntime
 import dev.kcluster.internal.launch.JvmDefaults
 import dev.kcluster.internal.log.LogOutput
+import dev.kcluster.internal.net.JdkChannels
 import java.io.File
 import java.nio.file.Files
 import java.nio.file.Path

@@ -1,6 +1,6 @@
 package dev.kcluster.script.internal
 
-import dev.kcluster.ClusterLog
+import dev.kcluster.logging.ClusterLog
 import dev.kcluster.dsl.WatcherScope
 import dev.kcluster.dsl.cluster
 import kotlinx.coroutines.Dispatchers
