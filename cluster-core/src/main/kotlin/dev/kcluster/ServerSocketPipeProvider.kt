@@ -11,6 +11,7 @@ import dev.kcluster.internal.net.closeQuietly
 import dev.kcluster.internal.net.format
 import dev.kcluster.internal.net.isV6
 import dev.kcluster.internal.net.parseAddress
+import dev.kcluster.internal.systemd.SocketActivation
 import kotlinx.coroutines.future.await
 import org.slf4j.LoggerFactory
 import java.io.Closeable
@@ -35,6 +36,8 @@ import java.nio.channels.SocketChannel
 public class ServerSocketPipeProvider : Closeable {
     private val bound = LinkedHashMap<String, ServerSocketChannel>()
     private val reserved = LinkedHashMap<String, SocketChannel>()
+    private val activated = LinkedHashMap<String, SocketActivation.Activated>()
+    private val activatedUsed = HashSet<String>()
     @Volatile private var closed = false
 
     /**
@@ -59,6 +62,19 @@ public class ServerSocketPipeProvider : Closeable {
         conn.on(FrameType.LISTEN) { frame -> answer(conn, frame) }
     }
 
+    /** Takes over sockets passed by systemd: a listen on a matching address gets one of them instead of a new bind. */
+    internal fun adopt(sockets: List<SocketActivation.Activated>) = synchronized(bound) {
+        for (a in sockets) {
+            val key = a.address.format()
+            activated[key] = a
+            bound[key] = a.channel
+        }
+    }
+
+    /** The activated sockets no worker has asked for yet. */
+    internal fun unusedActivated(): List<SocketActivation.Activated> =
+        synchronized(bound) { activated.filterKeys { it !in activatedUsed }.values.toList() }
+
     /** The addresses bound so far, with their actual ports. */
     public val addresses: List<InetSocketAddress>
         get() = synchronized(bound) { (bound.values + reserved.values).map { it.localAddress as InetSocketAddress } }
@@ -82,9 +98,18 @@ public class ServerSocketPipeProvider : Closeable {
     }
 
     private fun socketFor(address: String, options: ListenOptions): ServerSocketChannel {
-        val key = parseAddress(address).format()
+        val requested = parseAddress(address)
+        val key = requested.format()
         synchronized(bound) {
             check(!closed) { "socket provider is closed" }
+            // An activated wildcard socket (0.0.0.0:P or [::]:P) serves any listen on port P.
+            val match = if (key in activated) key else activated.entries.firstOrNull { (_, a) ->
+                a.address.address.isAnyLocalAddress && a.address.port == requested.port && requested.port != 0
+            }?.key
+            if (match != null) {
+                activatedUsed += match
+                return activated.getValue(match).channel
+            }
             return bound.getOrPut(key) {
                 LocalServerSocketFactory.bindLocal(address, options).also {
                     log.info("listening on {}", (it.localAddress as InetSocketAddress).format())
