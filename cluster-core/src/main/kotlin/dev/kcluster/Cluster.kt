@@ -1,7 +1,7 @@
 package dev.kcluster
 
-import dev.kcluster.internal.LoadCounters
-import dev.kcluster.internal.WorkerRuntime
+import dev.kcluster.internal.worker.LoadCounters
+import dev.kcluster.internal.worker.WorkerRuntime
 import dev.kcluster.internal.standalone.StandaloneRuntime
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.runBlocking

@@ -38,7 +38,11 @@ public interface ClusterWatcher : AutoCloseable {
     /** How many worker messages were dropped because nothing consumed them fast enough (see [messages]). */
     public val droppedMessages: Long
 
-    /** Lifecycle events; subscribe before [start] to see them all. */
+    /**
+     * Lifecycle events; subscribe before [start] to see them all. Events are never held back for a slow
+     * subscriber: one that falls 4,096 events behind makes the watcher drop new events (counted, and
+     * logged once) rather than block.
+     */
     public val events: SharedFlow<ClusterEvent>
 
     /** The watcher's phase and its workers with their states, updated on every change. */

@@ -1,7 +1,7 @@
 package dev.kcluster
 
-import dev.kcluster.internal.PosixSignals
-import dev.kcluster.internal.WorkerMain
+import dev.kcluster.internal.signals.PosixSignals
+import dev.kcluster.internal.worker.WorkerMain
 import kotlinx.coroutines.runBlocking
 import org.slf4j.LoggerFactory
 import sun.misc.Signal

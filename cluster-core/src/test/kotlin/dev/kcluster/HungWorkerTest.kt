@@ -1,6 +1,6 @@
 package dev.kcluster
 
-import dev.kcluster.internal.process.ThreadDump
+import dev.kcluster.internal.supervisor.ThreadDump
 import dev.kcluster.testing.EchoWorker
 import dev.kcluster.testing.awaitUntil
 import dev.kcluster.testing.signal

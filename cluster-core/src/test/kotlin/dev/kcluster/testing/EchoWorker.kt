@@ -2,7 +2,7 @@ package dev.kcluster.testing
 
 import dev.kcluster.Cluster
 import dev.kcluster.Message
-import dev.kcluster.internal.WorkerRuntime
+import dev.kcluster.internal.worker.WorkerRuntime
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking

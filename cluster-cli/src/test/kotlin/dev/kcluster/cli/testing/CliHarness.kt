@@ -79,7 +79,7 @@ internal class CliHarness {
         }
         for (pid in workerPids) {
             ProcessHandle.of(pid).ifPresent { h ->
-                if (h.info().commandLine().orElse("").contains("dev.kcluster.internal.WorkerMain")) h.destroyForcibly()
+                if (h.info().commandLine().orElse("").contains("dev.kcluster.internal.worker.WorkerMain")) h.destroyForcibly()
             }
         }
         started.forEach { it.waitFor(10, TimeUnit.SECONDS) }

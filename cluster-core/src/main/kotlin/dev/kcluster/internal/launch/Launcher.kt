@@ -1,15 +1,16 @@
-package dev.kcluster.internal.process
+package dev.kcluster.internal.launch
 
 import dev.kcluster.ClusterException
 import dev.kcluster.SocketMode
 import dev.kcluster.WatcherConfig
-import dev.kcluster.internal.WorkerMain
-import dev.kcluster.internal.WorkerRuntime
+import dev.kcluster.internal.worker.WorkerMain
+import dev.kcluster.internal.worker.WorkerRuntime
 import dev.kcluster.internal.launch.ArchiveCache
 import dev.kcluster.internal.launch.ArchiveTrainer
 import dev.kcluster.internal.launch.JavaRuntime
 import dev.kcluster.internal.launch.JvmDefaults
 import dev.kcluster.internal.log.LogOutput
+import dev.kcluster.internal.systemd.SocketActivation
 import dev.kcluster.internal.net.JdkChannels
 import java.io.File
 import java.nio.file.Files
@@ -85,6 +86,8 @@ internal class Launcher(private val config: WatcherConfig) {
         config.workingDirectory?.let { pb.directory(it.toFile()) }
         val env = pb.environment()
         env.putAll(config.environment)
+        // What systemd passed to the watcher (activated sockets, the notify socket) is not the workers'.
+        (SocketActivation.VARIABLES + listOf("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")).forEach(env::remove)
         env[WorkerRuntime.ENV_SOCKET] = socket.toString()
         env[WorkerRuntime.ENV_ID] = workerId.toString()
         if (standby) env[WorkerRuntime.ENV_STANDBY] = "1"

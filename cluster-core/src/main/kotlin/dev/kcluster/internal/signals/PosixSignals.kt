@@ -1,4 +1,4 @@
-package dev.kcluster.internal
+package dev.kcluster.internal.signals
 
 import org.slf4j.LoggerFactory
 import sun.misc.Signal

@@ -3,7 +3,7 @@ package dev.kcluster.internal.standalone
 import dev.kcluster.LocalServerSocketFactory
 import dev.kcluster.Message
 import dev.kcluster.WorkerChannel
-import dev.kcluster.internal.StandaloneSignals
+import dev.kcluster.internal.standalone.StandaloneSignals
 import dev.kcluster.internal.messages.MessageHub
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.flow.Flow

@@ -1,5 +1,6 @@
-package dev.kcluster.internal
+package dev.kcluster.internal.standalone
 
+import dev.kcluster.internal.signals.PosixSignals
 import org.slf4j.LoggerFactory
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicInteger

@@ -16,8 +16,9 @@ import dev.kcluster.internal.ipc.IpcHub
 import dev.kcluster.internal.ipc.toPayload
 import dev.kcluster.internal.log.LogOutput
 import dev.kcluster.internal.messages.MessageHub
-import dev.kcluster.internal.process.Launcher
-import dev.kcluster.internal.process.ThreadDump
+import dev.kcluster.internal.launch.Launcher
+import dev.kcluster.internal.supervisor.ThreadDump
+import dev.kcluster.internal.systemd.SocketActivation
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
@@ -64,7 +65,8 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private val messageHub = MessageHub<WorkerMessage>(
         config.messageBufferCount, config.messageBufferBytes, log, "messages from workers",
     ) { m -> m.message.size + m.message.type.length + 64 }
-    private val eventFlow = MutableSharedFlow<ClusterEvent>(extraBufferCapacity = 4096, onBufferOverflow = BufferOverflow.DROP_OLDEST)
+    private val eventFlow = MutableSharedFlow<ClusterEvent>(extraBufferCapacity = EVENT_BUFFER, onBufferOverflow = BufferOverflow.SUSPEND)
+    private val droppedEvents = java.util.concurrent.atomic.AtomicLong()
     private val stateFlow = MutableStateFlow(ClusterState(ClusterState.Phase.NEW, emptyList()))
     private val terminated = CompletableDeferred<Throwable?>()
     private val stopDone = CompletableDeferred<Unit>()
@@ -98,6 +100,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         lifecycle.withLock {
             check(phase == ClusterState.Phase.NEW) { "this watcher was already started; create a new ClusterWatcher to start again" }
             hub = IpcHub(config.startTimeout.toMillis(), config.maxFrameSize)
+            provider.adopt(SocketActivation.adopt(log))
             val launcher = Launcher(config)
             spawner = Spawner(
                 config, hub, launcher, provider, messageHub, scope,
@@ -106,7 +109,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 onLaunched = { w ->
                     w.requestLimit = recycling.requestLimit()
                     live[w.id] = w
-                    eventFlow.tryEmit(ClusterEvent.WorkerStarted(w))
+                    emit(ClusterEvent.WorkerStarted(w))
                 },
                 onExit = ::exited,
                 ops = workerOps,
@@ -126,6 +129,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             }
             setPhase(ClusterState.Phase.RUNNING)
             log.info("{} workers ready", count)
+            provider.unusedActivated().forEach { log.warn("socket activation: {} is not used by any worker", it) }
             repeat(config.standby) { launchStandby() }
             // The class-data archive's training run, once, in the background (see ArchiveTrainer).
             launcher.trainer(count)?.let { t -> scope.launch { t.train() } }
@@ -163,6 +167,17 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         return null
     }
 
+    /**
+     * Publishes [e] without blocking the caller (often an IPC reader thread). A subscriber more than
+     * [EVENT_BUFFER] events behind makes this drop [e]: counted, with one warning per episode.
+     */
+    private fun emit(e: ClusterEvent) {
+        if (eventFlow.tryEmit(e)) return
+        if (droppedEvents.getAndIncrement() == 0L || droppedEvents.get() % 10_000 == 0L) {
+            log.warn("dropped {} cluster events: a subscriber of ClusterWatcher.events is more than {} events behind", droppedEvents.get(), EVENT_BUFFER)
+        }
+    }
+
     private fun setPhase(p: ClusterState.Phase) {
         phase = p
         publish()
@@ -176,7 +191,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     }
 
     private fun changed(w: RealWorker, before: Life, after: Life) {
-        if (after === Life.Ready && before !== Life.Ready) eventFlow.tryEmit(ClusterEvent.WorkerReady(w))
+        if (after === Life.Ready && before !== Life.Ready) emit(ClusterEvent.WorkerReady(w))
         publish()
     }
 
@@ -186,7 +201,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         live.remove(w.id)
         val reason = exited.reason
         if (reason.expected) log.info("worker {} (pid {}) exited: {}", w.id, w.pid, reason) else log.warn("worker {} (pid {}) crashed: {}", w.id, w.pid, reason)
-        eventFlow.tryEmit(ClusterEvent.WorkerExited(w, reason))
+        emit(ClusterEvent.WorkerExited(w, reason))
         publish()
         val slot = w.place
         if (slot == null) {
@@ -244,7 +259,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                         slot.worker = standby
                         publish()
                         log.info("standby worker {} promoted to replace crashed worker {} after {} ms", standby.id, old.id, d.delayMillis)
-                        eventFlow.tryEmit(ClusterEvent.WorkerRespawned(old, standby, d.delayMillis))
+                        emit(ClusterEvent.WorkerRespawned(old, standby, d.delayMillis))
                         launchStandby()
                         return
                     }
@@ -259,7 +274,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 slot.worker = w
                 publish()
                 log.info("worker {} replaced crashed worker {} after {} ms", w.id, old.id, d.delayMillis)
-                eventFlow.tryEmit(ClusterEvent.WorkerRespawned(old, w, d.delayMillis))
+                emit(ClusterEvent.WorkerRespawned(old, w, d.delayMillis))
             }
         }
     }
@@ -281,7 +296,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             } else if (!stopped) {
                 log.warn("no thread dump of worker {} (pid {}): jcmd/jstack did not answer (process stopped or hung in native code)", w.id, w.pid)
             }
-            eventFlow.tryEmit(ClusterEvent.WorkerUnresponsive(w, dump))
+            emit(ClusterEvent.WorkerUnresponsive(w, dump))
             w.process.destroyForcibly()
         }
     }
@@ -315,7 +330,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
 
     private fun finish() {
         messageHub.close()
-        eventFlow.tryEmit(ClusterEvent.Stopped(failure))
+        emit(ClusterEvent.Stopped(failure))
         terminated.complete(failure)
         stopDone.complete(Unit)
         scope.cancel()
@@ -351,7 +366,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         val slot = w.place?.takeIf { it.worker === w && it in slots && phase == ClusterState.Phase.RUNNING } ?: return@withLock
         val load = w.load
         log.info("recycling worker {} (pid {}): {} (requests {}, heap after GC {} bytes, rss {} bytes)", w.id, w.pid, reason, load.requests, load.heapUsedAfterGc, load.rssBytes)
-        eventFlow.tryEmit(ClusterEvent.WorkerRecycling(w, reason))
+        emit(ClusterEvent.WorkerRecycling(w, reason))
         w.reported = "recycled: $reason"
         val result = rolling().run(listOf(slot))
         if (result.rolledBack) {
@@ -368,7 +383,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
 
     override suspend fun restart(): RestartResult = lifecycle.withLock {
         check(phase == ClusterState.Phase.RUNNING) { "cannot restart a watcher that is not running (it is ${phase.name.lowercase()})" }
-        eventFlow.tryEmit(ClusterEvent.RestartStarted(slots.size))
+        emit(ClusterEvent.RestartStarted(slots.size))
         // Standbys run the old code: they go first, and new ones are started once the workers are replaced.
         standbys.toList().also { standbys.removeAll(it.toSet()) }.map { s -> scope.async { stopper.stop(s) } }.awaitAll()
         val result = rolling().run(slots.sortedBy { it.index })
@@ -378,7 +393,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             if (w.life is Life.Exited && !w.exit.await().expected && running) scope.launch { respawn(slot, w) }
         }
         repeat(config.standby) { launchStandby() }
-        eventFlow.tryEmit(ClusterEvent.RestartFinished(result))
+        emit(ClusterEvent.RestartFinished(result))
         result
     }
 
@@ -404,5 +419,8 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private companion object {
         /** The restart policy's key for the standby pool. */
         const val STANDBY_SLOT = 0
+
+        /** Events a slow subscriber may fall behind before new ones are dropped (see [emit]). */
+        const val EVENT_BUFFER = 4096
     }
 }

@@ -6,7 +6,7 @@ import dev.kcluster.ExitReason
 import dev.kcluster.Message
 import dev.kcluster.RestartResult
 import dev.kcluster.WorkerLoad
-import dev.kcluster.internal.LoadCounters
+import dev.kcluster.internal.worker.LoadCounters
 import dev.kcluster.WorkerState
 import dev.kcluster.internal.ipc.Connection
 import dev.kcluster.internal.ipc.FrameType

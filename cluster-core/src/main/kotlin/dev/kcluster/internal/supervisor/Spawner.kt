@@ -9,7 +9,7 @@ import dev.kcluster.internal.ipc.IpcHub
 import dev.kcluster.internal.log.LogRecord
 import dev.kcluster.internal.log.Relay
 import dev.kcluster.internal.messages.MessageHub
-import dev.kcluster.internal.process.Launcher
+import dev.kcluster.internal.launch.Launcher
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.launch

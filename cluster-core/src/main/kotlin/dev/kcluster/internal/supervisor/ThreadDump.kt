@@ -1,4 +1,4 @@
-package dev.kcluster.internal.process
+package dev.kcluster.internal.supervisor
 
 import java.nio.file.Files
 import java.nio.file.Path

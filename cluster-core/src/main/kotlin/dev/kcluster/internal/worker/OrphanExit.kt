@@ -1,4 +1,4 @@
-package dev.kcluster.internal
+package dev.kcluster.internal.worker
 
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit

@@ -1,4 +1,4 @@
-package dev.kcluster.internal
+package dev.kcluster.internal.worker
 
 import dev.kcluster.ReadyPolicy
 import dev.kcluster.internal.ipc.DEFAULT_MAX_FRAME
@@ -29,7 +29,7 @@ internal object WorkerMain {
         val socket = System.getenv(WorkerRuntime.ENV_SOCKET)
         val id = System.getenv(WorkerRuntime.ENV_ID)?.toIntOrNull()
         if (socket == null || id == null || args.isEmpty()) {
-            System.err.println("dev.kcluster.internal.WorkerMain is started by a kcluster watcher; to run your program standalone, run its main class directly.")
+            System.err.println("dev.kcluster.internal.worker.WorkerMain is started by a kcluster watcher; to run your program standalone, run its main class directly.")
             exitProcess(EXIT_USAGE)
         }
         val key = try {

@@ -1,4 +1,4 @@
-package dev.kcluster.internal
+package dev.kcluster.internal.worker
 
 import dev.kcluster.ClientSocketReceivePipe
 import dev.kcluster.ReadyPolicy
