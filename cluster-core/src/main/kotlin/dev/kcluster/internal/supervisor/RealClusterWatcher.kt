@@ -17,7 +17,6 @@ import dev.kcluster.internal.ipc.toPayload
 import dev.kcluster.internal.log.LogOutput
 import dev.kcluster.internal.messages.MessageHub
 import dev.kcluster.internal.launch.Launcher
-import dev.kcluster.internal.supervisor.ThreadDump
 import dev.kcluster.internal.systemd.SocketActivation
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineName
@@ -60,7 +59,6 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private val lifecycle = Mutex()
     private val slots = CopyOnWriteArrayList<Slot>()
     private val live = ConcurrentHashMap<Int, RealWorker>()
-    private val standbys = CopyOnWriteArrayList<RealWorker>()
     private val provider = ServerSocketPipeProvider()
     private val messageHub = MessageHub<WorkerMessage>(
         config.messageBufferCount, config.messageBufferBytes, log, "messages from workers",
@@ -78,6 +76,8 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private lateinit var hub: IpcHub
     private lateinit var spawner: Spawner
     private var heartbeat: Job? = null
+    private val standbys = StandbyPool(config.standby, { spawner }, log, running = { phase == ClusterState.Phase.RUNNING }, changed = ::publish)
+    private val hangs = HangHandler(config.javaCommand, scope, log, ::emit)
     private val recycling = Recycling(
         config, config.heartbeatInterval.toMillis().coerceAtMost(1_000),
         workers = { slots.mapNotNull { it.worker } }, recycle = ::recycle,
@@ -118,7 +118,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             // the workers see their connection close and exit by themselves.
             Runtime.getRuntime().addShutdownHook(exitHook)
             setPhase(ClusterState.Phase.STARTING)
-            heartbeat = scope.launch { HeartbeatMonitor(config.heartbeatInterval.toMillis(), config.heartbeatTimeout.toNanos(), live::values, ::hung).run() }
+            heartbeat = scope.launch { HeartbeatMonitor(config.heartbeatInterval.toMillis(), config.heartbeatTimeout.toNanos(), live::values, hangs::hung).run() }
             try {
                 scaling().grow(count)
             } catch (e: ClusterException) {
@@ -130,7 +130,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             setPhase(ClusterState.Phase.RUNNING)
             log.info("{} workers ready", count)
             provider.unusedActivated().forEach { log.warn("socket activation: {} is not used by any worker", it) }
-            repeat(config.standby) { launchStandby() }
+            standbys.fill()
             // The class-data archive's training run, once, in the background (see ArchiveTrainer).
             launcher.trainer(count)?.let { t -> scope.launch { t.train() } }
             if (recycling.enabled) scope.launch { recycling.run() }
@@ -150,23 +150,6 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         publish()
     }
 
-    /** Starts one standby in the background (it is not waited for). */
-    private fun launchStandby() {
-        if (phase != ClusterState.Phase.RUNNING) return
-        try {
-            standbys += spawner.launch(null, 0, Origin.STANDBY)
-            publish()
-        } catch (e: Exception) {
-            log.error("cannot start a standby worker: {}", e.message)
-        }
-    }
-
-    /** A warm standby (held, connected), removed from the pool; null when there is none. */
-    private fun takeStandby(): RealWorker? {
-        for (s in standbys) if (s.life === Life.Standby && s.conn?.isOpen == true && standbys.remove(s)) return s
-        return null
-    }
-
     /**
      * Publishes [e] without blocking the caller (often an IPC reader thread). A subscriber more than
      * [EVENT_BUFFER] events behind makes this drop [e]: counted, with one warning per episode.
@@ -184,7 +167,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     }
 
     private fun publish() {
-        val ws = (slots.sortedBy { it.index }.flatMap { s -> listOfNotNull(s.worker, s.successor) } + standbys)
+        val ws = (slots.sortedBy { it.index }.flatMap { s -> listOfNotNull(s.worker, s.successor) } + standbys.members)
             .filter { it.life !is Life.Exited }
             .map { w -> WorkerStatus(w.slot, w.id, w.pid, w.state, w.restarts, w.startedAt) }
         stateFlow.value = ClusterState(phase, ws)
@@ -231,7 +214,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             is RestartPolicy.Decision.GiveUp -> giveUp(old, old.exit.await())
             is RestartPolicy.Decision.Respawn -> {
                 if (d.delayMillis > 0) delay(d.delayMillis)
-                launchStandby()
+                standbys.launch()
             }
         }
     }
@@ -252,7 +235,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             is RestartPolicy.Decision.Respawn -> {
                 if (d.delayMillis > 0) delay(d.delayMillis)
                 if (!running || slot.worker !== old || slot !in slots) return
-                val standby = takeStandby()
+                val standby = standbys.take()
                 if (standby != null) {
                     val promoted = runCatching { standby.promote(slot, old) }.isSuccess
                     if (promoted) {
@@ -260,7 +243,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                         publish()
                         log.info("standby worker {} promoted to replace crashed worker {} after {} ms", standby.id, old.id, d.delayMillis)
                         emit(ClusterEvent.WorkerRespawned(old, standby, d.delayMillis))
-                        launchStandby()
+                        standbys.launch()
                         return
                     }
                     scope.launch { stopper.stop(standby) }
@@ -276,28 +259,6 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 log.info("worker {} replaced crashed worker {} after {} ms", w.id, old.id, d.delayMillis)
                 emit(ClusterEvent.WorkerRespawned(old, w, d.delayMillis))
             }
-        }
-    }
-
-    private fun hung(w: RealWorker, silentMillis: Long) {
-        val detail = "unresponsive: no heartbeat answer for $silentMillis ms"
-        if (w.transition(LifeEvent.MissedHeartbeats(detail)) !is Life.Unresponsive) return
-        w.reported = detail
-        scope.launch {
-            val stopped = ThreadDump.isStopped(w.pid)
-            if (stopped) {
-                log.warn("worker {} (pid {}) has not answered heartbeats for {} ms; it is stopped (state T): killing it without a thread dump", w.id, w.pid, silentMillis)
-            } else {
-                log.warn("worker {} (pid {}) has not answered heartbeats for {} ms; taking a thread dump", w.id, w.pid, silentMillis)
-            }
-            val dump = if (stopped) null else withContext(Dispatchers.IO) { ThreadDump.take(w.pid, config.javaCommand) }
-            if (dump != null) {
-                log.warn("thread dump of worker {} (pid {}):\n{}", w.id, w.pid, dump)
-            } else if (!stopped) {
-                log.warn("no thread dump of worker {} (pid {}): jcmd/jstack did not answer (process stopped or hung in native code)", w.id, w.pid)
-            }
-            emit(ClusterEvent.WorkerUnresponsive(w, dump))
-            w.process.destroyForcibly()
         }
     }
 
@@ -385,14 +346,14 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         check(phase == ClusterState.Phase.RUNNING) { "cannot restart a watcher that is not running (it is ${phase.name.lowercase()})" }
         emit(ClusterEvent.RestartStarted(slots.size))
         // Standbys run the old code: they go first, and new ones are started once the workers are replaced.
-        standbys.toList().also { standbys.removeAll(it.toSet()) }.map { s -> scope.async { stopper.stop(s) } }.awaitAll()
+        standbys.drain().map { s -> scope.async { stopper.stop(s) } }.awaitAll()
         val result = rolling().run(slots.sortedBy { it.index })
         // A worker that crashed while its successor was starting, when that successor then failed, is respawned now.
         for (slot in slots) {
             val w = slot.worker ?: continue
             if (w.life is Life.Exited && !w.exit.await().expected && running) scope.launch { respawn(slot, w) }
         }
-        repeat(config.standby) { launchStandby() }
+        standbys.fill()
         emit(ClusterEvent.RestartFinished(result))
         result
     }
