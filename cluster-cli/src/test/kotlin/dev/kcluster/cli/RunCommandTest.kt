@@ -159,7 +159,7 @@ class RunCommandTest : FunSpec({
             listOf("--env", "NOVALUE") to "Error: invalid value for --env: expected K=V, got 'NOVALUE'",
             listOf("-e", "=1") to "Error: invalid value for -e: expected K=V, got '=1'",
             listOf("--chdir", "/does/not/exist") to "Error: invalid value for --chdir: directory \"/does/not/exist\" does not exist.",
-            listOf("--java", dir) to "Error: invalid value for --java: file \"$dir\" is a directory.",
+            listOf("--java", dir) to "Error: invalid value for --java: '$dir' is not an executable java (or a JDK directory)",
             listOf("--start-timeout", "0s") to "Error: invalid value for --start-timeout: duration '0s' must be longer than zero",
             listOf("--max-backoff", "soon") to
                 "Error: invalid value for --max-backoff: invalid duration 'soon' (use e.g. 500ms, 10s, 2m, 1h or 1m30s)",
