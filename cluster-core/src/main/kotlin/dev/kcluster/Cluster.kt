@@ -3,6 +3,8 @@ package dev.kcluster
 import dev.kcluster.internal.WorkerRuntime
 import dev.kcluster.internal.standalone.StandaloneRuntime
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.runBlocking
 
 /**
@@ -45,6 +47,18 @@ public object Cluster {
     @get:JvmName("channel")
     public val channel: WorkerChannel
         get() = runtime ?: if (StandaloneRuntime.loopbackEnabled) StandaloneRuntime.channel else worker("Cluster.channel")
+
+    /**
+     * This worker's share of the group's leadership: at most one worker of a group of coordinated
+     * watchers (`cluster-zookeeper`) is leader at a time, and each grant carries a growing epoch. It turns
+     * false when the watcher revokes it or the connection to the watcher is lost. Without coordination, and
+     * standalone, it stays [Leadership.NONE]. Java: `JavaCluster.onLeadership(listener)`.
+     */
+    @JvmStatic
+    @get:JvmName("leadership")
+    public val leadership: StateFlow<Leadership> get() = runtime?.leadership ?: noLeadership
+
+    private val noLeadership = MutableStateFlow(Leadership.NONE)
 
     /**
      * Client connections the watcher hands to this worker (`ClusterWorker.sendSocket`).
