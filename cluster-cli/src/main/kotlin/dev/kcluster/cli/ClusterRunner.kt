@@ -35,6 +35,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     private lateinit var watcher: ClusterWatcher
     @Volatile private var pidFile: PidFile? = null
     @Volatile private var control: ControlServer? = null
+    @Volatile private var group: GroupHandle? = null
 
     fun run(): Int {
         try {
@@ -84,6 +85,14 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         if (stopRequests.get() == 0) {
             log.info("cluster ready: {} of {} (watcher pid {})", workers(options.workers), options.target, me)
         }
+        if (options.zookeeper != null && stopRequests.get() == 0) {
+            try {
+                group = ZooKeeperJoin.join(watcher, options)
+            } catch (e: Exception) {
+                runBlocking { watcher.stop() }
+                return fail("cannot join group ${options.group}: ${e.message ?: e}")
+            }
+        }
         val files = if (options.watch.isNotEmpty() && stopRequests.get() == 0) {
             val ignore = listOfNotNull(options.logFile, pidFile?.path, pidFile?.socketPath).map { it.toAbsolutePath().normalize() }.toSet()
             FileWatcher(options.watch, ignore, DEBOUNCE_MILLIS, scope) { path -> runCatching { reload("change in $path") } }
@@ -97,6 +106,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
             return 0
         } finally {
             files?.close()
+            group?.close()
         }
     }
 
@@ -151,7 +161,14 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     }
 
     private fun handle(request: ControlRequest): Reply = when (request.command) {
-        "status" -> Reply(ControlResponse(ok = true, watcherPid = me, status = status()))
+        "status" -> {
+            val hosts = if (request.allHosts == true) {
+                (group ?: throw IllegalArgumentException("this cluster runs without --zookeeper: there are no other hosts")).hosts()
+            } else {
+                null
+            }
+            Reply(ControlResponse(ok = true, watcherPid = me, status = status(), hosts = hosts))
+        }
         "reload" -> {
             val r = runBlocking { reload("control request") }
             Reply(ControlResponse(ok = !r.rolledBack, error = r.reason, replaced = r.replaced, rolledBack = r.rolledBack))

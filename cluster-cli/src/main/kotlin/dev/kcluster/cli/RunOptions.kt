@@ -25,6 +25,12 @@ internal data class RunOptions(
     val watch: List<Path> = emptyList(),
     val socketMode: SocketMode = SocketMode.SHARED,
     val readyPolicy: ReadyPolicy = ReadyPolicy.LISTEN,
+    /** ZooKeeper connect string: join [group] (with `--group`). */
+    val zookeeper: String? = null,
+    val group: String? = null,
+    /** `user:password` for ZooKeeper digest auth; else `$KCLUSTER_ZK_AUTH` when set. */
+    val zkAuthFile: Path? = null,
+    val zkSessionTimeout: Duration? = null,
 ) {
     /** The watcher configuration. @throws IllegalArgumentException naming the invalid setting. */
     fun toWatcherConfig(): WatcherConfig {
