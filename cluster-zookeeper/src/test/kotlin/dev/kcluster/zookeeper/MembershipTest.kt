@@ -3,6 +3,7 @@ package dev.kcluster.zookeeper
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.WatcherConfig
 import dev.kcluster.WorkerState
+import dev.kcluster.zookeeper.testing.DslLeaderProgram
 import dev.kcluster.zookeeper.testing.LeaderWorker
 import dev.kcluster.zookeeper.testing.TEST_JVM
 import dev.kcluster.zookeeper.testing.awaitUntil
@@ -100,6 +101,21 @@ class MembershipTest : FunSpec({
         // the respawned worker does not take it back; host b never had it
         awaitUntil("the killed worker is respawned") { wa.state.value.readyCount == 2 }
         holders(readGrants(log), setOf(leader)) shouldBe setOf(next.workerPid)
+        log.delete()
+    }
+
+    test("DSL: onLeadership { } in a worker sees the grant with its epoch, and the revoke when the host leaves") {
+        val log = tempFile("dsl").also { it.deleteOnExit() }
+        val w = ClusterWatcher(WatcherConfig(DslLeaderProgram::class.java.name) { jvmOptions(TEST_JVM); args(log.path) })
+        closing += w
+        w.start(1)
+        val m = join(w, "host-d", "dsl")
+        awaitUntil("the DSL worker sees its grant") { log.exists() && log.readLines().any { it.startsWith("GRANT ") } }
+        val grant = log.readLines().first { it.startsWith("GRANT ") }.split(' ')
+        grant[1].toLong() shouldBe 1L
+        grant[2].toInt() shouldBe w.workers.single().id
+        m.close()
+        awaitUntil("the DSL worker sees the revoke") { log.readLines().dropWhile { !it.startsWith("GRANT ") }.any { it.startsWith("REVOKE 1 ") } }
         log.delete()
     }
 
