@@ -27,7 +27,8 @@ import org.apache.curator.test.TestingCluster
 class FailoverTest : FunSpec({
     val session = 4_000L
     val kills = System.getProperty("kcluster.zk.kills")?.toInt() ?: 2
-    val zk = TestingCluster(3)
+    // tickTime 500 ms: the servers expire sessions on 500 ms ticks (the default rounds up to 2 s more)
+    val zk = TestingCluster((1..3).map { InstanceSpec(null, -1, -1, -1, true, it, 500, -1) })
     val log = tempFile("grants")
     val deaths = mutableMapOf<Long, Long>() // worker pid -> micros when its watcher was killed
 
