@@ -12,7 +12,9 @@ import dev.kcluster.zookeeper.testing.readGrants
 import dev.kcluster.zookeeper.testing.signal
 import dev.kcluster.zookeeper.testing.startJvm
 import dev.kcluster.zookeeper.testing.tempFile
+import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.ints.shouldBeInRange
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.longs.shouldBeLessThan
 import io.kotest.matchers.shouldBe
@@ -106,6 +108,13 @@ class FailoverTest : FunSpec({
         awaitUntil("one leader again", 60_000) { holders(readGrants(log), deaths.keys).size == 1 }
         overlap(readGrants(log), deaths) shouldBe null
         for (h in hosts) httpGet(h.port)!! shouldContain "worker"
+        // the outage lasted several reconnection attempts; each host logged its state changes once each
+        for (h in hosts) {
+            withClue(h.jvm.stderr.readText()) {
+                h.jvm.stderrCount("ZooKeeper connection suspended") shouldBeInRange 1..3
+                h.jvm.stderrCount("ZooKeeper session lost") shouldBeInRange 0..1
+            }
+        }
     }
 })
 

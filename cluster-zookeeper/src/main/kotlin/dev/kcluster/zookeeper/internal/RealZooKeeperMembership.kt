@@ -177,7 +177,12 @@ internal class RealZooKeeperMembership(
         val path = paths.member(memberId)
         val bytes = data.encodeToByteArray()
         if (nodeWritten != null) {
-            client.setData().forPath(path, bytes)
+            try {
+                client.setData().forPath(path, bytes)
+            } catch (_: KeeperException.NoNodeException) { // the session ended before we heard of it: create it again
+                nodeWritten = null
+                return writeMember()
+            }
         } else {
             val session = client.zookeeperClient.zooKeeper.sessionId
             try {

@@ -29,8 +29,8 @@ suspend fun awaitUntil(what: String, timeoutMillis: Long = 30_000, condition: ()
     }
 }
 
-/** A JVM of this test classpath, its stdout lines in [lines]. */
-class Jvm(val process: Process) {
+/** A JVM of this test classpath, its stdout lines in [lines], its stderr in [stderr]. */
+class Jvm(val process: Process, val stderr: File) {
     val lines = LinkedBlockingQueue<String>()
     val pid: Long get() = process.pid()
 
@@ -54,6 +54,9 @@ class Jvm(val process: Process) {
         process.destroyForcibly()
         process.waitFor(10, TimeUnit.SECONDS)
     }
+
+    /** How many stderr lines contain [text]. */
+    fun stderrCount(text: String): Int = stderr.readLines().count { text in it }
 }
 
 private val started = CopyOnWriteArrayList<Jvm>()
@@ -61,11 +64,12 @@ private val started = CopyOnWriteArrayList<Jvm>()
 fun startJvm(main: Class<*>, vararg args: String): Jvm {
     val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
     val cmd = listOf(java) + TEST_JVM + listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), main.name) + args
-    return Jvm(ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start()).also(started::add)
+    val err = File.createTempFile("kcluster-jvm", ".err")
+    return Jvm(ProcessBuilder(cmd).redirectError(err).start(), err).also(started::add)
 }
 
 fun killAllStarted() {
-    started.forEach { it.kill() }
+    started.forEach { it.kill(); it.stderr.delete() }
     started.clear()
 }
 
