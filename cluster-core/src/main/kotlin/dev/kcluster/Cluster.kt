@@ -4,6 +4,8 @@ import dev.kcluster.internal.worker.LoadCounters
 import dev.kcluster.internal.worker.WorkerRuntime
 import dev.kcluster.internal.standalone.StandaloneRuntime
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.runBlocking
 
 /**
@@ -46,6 +48,18 @@ public object Cluster {
     @get:JvmName("channel")
     public val channel: WorkerChannel
         get() = runtime ?: if (StandaloneRuntime.loopbackEnabled) StandaloneRuntime.channel else worker("Cluster.channel")
+
+    /**
+     * This worker's share of the group's leadership: at most one worker of a group of coordinated
+     * watchers (`cluster-zookeeper`) is leader at a time, and each grant carries a growing epoch. It turns
+     * false when the watcher revokes it or the connection to the watcher is lost. Without coordination, and
+     * standalone, it stays [Leadership.NONE]. Java: `JavaCluster.onLeadership(listener)`.
+     */
+    @JvmStatic
+    @get:JvmName("leadership")
+    public val leadership: StateFlow<Leadership> get() = runtime?.leadership ?: noLeadership
+
+    private val noLeadership = MutableStateFlow(Leadership.NONE)
 
     /**
      * Client connections the watcher hands to this worker (`ClusterWorker.sendSocket`).

@@ -40,6 +40,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     @Volatile private var control: ControlServer? = null
     @Volatile private var signals: WatcherSignals? = null
     @Volatile private var notifier: SystemdNotifier? = null
+    @Volatile private var group: GroupHandle? = null
 
     fun run(): Int {
         try {
@@ -90,6 +91,14 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         if (!stopping()) {
             log.info("cluster ready: {} of {} (watcher pid {})", workers(options.workers), options.target, me)
         }
+        if (options.zookeeper != null && !stopping()) {
+            try {
+                group = ZooKeeperJoin.join(watcher, options)
+            } catch (e: Exception) {
+                runBlocking { watcher.stop() }
+                return fail("cannot join group ${options.group}: ${e.message ?: e}")
+            }
+        }
         val files = if (options.watch.isNotEmpty() && !stopping()) {
             val ignore = listOfNotNull(options.logFile, pidFile?.path, pidFile?.socketPath).map { it.toAbsolutePath().normalize() }.toSet()
             FileWatcher(options.watch, ignore, DEBOUNCE_MILLIS, scope) { path -> runCatching { reload("change in $path") } }
@@ -103,6 +112,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
             return 0
         } finally {
             files?.close()
+            group?.close()
         }
     }
 
@@ -131,7 +141,14 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     private fun stopping() = stopRequests.get() > 0 || signals?.isStopRequested == true
 
     private fun handle(request: ControlRequest): Reply = when (request.command) {
-        "status" -> Reply(ControlResponse(ok = true, watcherPid = me, status = status()))
+        "status" -> {
+            val hosts = if (request.allHosts == true) {
+                (group ?: throw IllegalArgumentException("this cluster runs without --zookeeper: there are no other hosts")).hosts()
+            } else {
+                null
+            }
+            Reply(ControlResponse(ok = true, watcherPid = me, status = status(), hosts = hosts))
+        }
         "reload" -> {
             val r = runBlocking { reload("control request") }
             Reply(ControlResponse(ok = !r.rolledBack, error = r.reason, replaced = r.replaced, rolledBack = r.rolledBack))

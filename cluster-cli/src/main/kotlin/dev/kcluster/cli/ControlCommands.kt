@@ -40,9 +40,17 @@ internal class StatusCommand(transport: ControlTransport) : ControlCommand("stat
         "Shows the workers: id, pid, state, uptime, restarts and resident memory (RSS)."
 
     private val json by option("--json", help = "print one JSON object for scripts").flag()
+    private val allHosts by option("--all-hosts", help = "list every host of the cluster's ZooKeeper group instead").flag()
 
     override fun run() {
-        val r = call(ControlRequest("status"))
+        val r = call(ControlRequest("status", allHosts = if (allHosts) true else null))
+        if (!r.ok) failWith(r.error ?: "status failed", EXIT_FAILURE)
+        if (allHosts) {
+            val hosts = r.hosts ?: failWith(r.error ?: "the watcher sent no hosts", EXIT_FAILURE)
+            if (json) echo(ControlProtocol.json.encodeToString(kotlinx.serialization.builtins.ListSerializer(HostStatus.serializer()), hosts))
+            else echo(StatusTable.renderHosts(hosts), trailingNewline = false)
+            return
+        }
         val status = r.status ?: failWith(r.error ?: "the watcher sent no status", EXIT_FAILURE)
         if (json) {
             echo(ControlProtocol.json.encodeToString(ClusterStatus.serializer(), status))

@@ -17,6 +17,9 @@ import kotlinx.serialization.json.Json
  *
  *   status -> {"ok":true,"status":{"watcherPid":1,"target":"x.Main","workers":[{"id":1,"pid":2,"state":"READY",
  *              "uptimeMillis":1500,"restarts":0,"rssBytes":52428800}]}}
+ *   status with "allHosts":true -> {"ok":true,"status":{...},"hosts":[{"id":"h1-12","host":"h1","watcherPid":12,
+ *              "phase":"RUNNING","workers":2,"ready":2,"addresses":["0.0.0.0:8080"],"startedAtMillis":…,"leaderWorker":1,"leaderEpoch":7}]}
+ *              (an error when the cluster runs without --zookeeper)
  *   reload -> {"ok":true,"replaced":2} (after the rolling restart), or
  *             {"ok":false,"rolledBack":true,"replaced":0,"error":"replacement worker 3 for worker 1 failed: ..."}
  *   stop   -> {"ok":true,"watcherPid":1} at once; the watcher then stops its workers and exits
@@ -27,7 +30,7 @@ import kotlinx.serialization.json.Json
 
 /** A control request: [command] is `status`, `reload`, `stop` or `scale` (with [workers]). */
 @Serializable
-internal data class ControlRequest(val command: String, val workers: Int? = null)
+internal data class ControlRequest(val command: String, val workers: Int? = null, val allHosts: Boolean? = null)
 
 /** A control answer; [ok] false carries [error]. */
 @Serializable
@@ -38,6 +41,22 @@ internal data class ControlResponse(
     val status: ClusterStatus? = null,
     val replaced: Int? = null,
     val rolledBack: Boolean? = null,
+    val hosts: List<HostStatus>? = null,
+)
+
+/** One member of the cluster's ZooKeeper group (`status --all-hosts`). */
+@Serializable
+internal data class HostStatus(
+    val id: String,
+    val host: String,
+    val watcherPid: Long,
+    val phase: String,
+    val workers: Int,
+    val ready: Int,
+    val addresses: List<String>,
+    val startedAtMillis: Long,
+    val leaderWorker: Int? = null,
+    val leaderEpoch: Long = 0,
 )
 
 /** What `status` reports: the watcher and its live workers. */

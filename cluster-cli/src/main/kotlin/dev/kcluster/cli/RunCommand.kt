@@ -138,10 +138,21 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
     ).choice("listen" to ReadyPolicy.LISTEN, "explicit" to ReadyPolicy.EXPLICIT, "start" to ReadyPolicy.START)
         .default(ReadyPolicy.LISTEN, defaultForHelp = "listen")
 
+    private val zookeeper by option(
+        "--zookeeper", metavar = "CONNECT", help = "join a group of hosts over ZooKeeper (host:port,…); needs --group",
+    )
+    private val group by option("--group", metavar = "NAME", help = "the group name shared by every host of this cluster")
+    private val zkAuthFile by option(
+        "--zk-auth-file", metavar = "F", help = "ZooKeeper digest credentials 'user:password' (mode 600); default \$KCLUSTER_ZK_AUTH if set",
+    ).path(mustExist = true, canBeDir = false)
+    private val zkSessionTimeout by option("--zk-session-timeout", help = "ZooKeeper session timeout: the failover time (default 15s)").duration()
+
     private val target by argument("TARGET", help = "a jar, or a main class on --classpath")
     private val args by argument("ARGS", help = "arguments for every worker's main").multiple()
 
     override fun run() {
+        if ((zookeeper == null) != (group == null)) throw UsageError("--zookeeper and --group go together")
+        if (zookeeper == null && (zkAuthFile != null || zkSessionTimeout != null)) throw UsageError("--zk-auth-file and --zk-session-timeout need --zookeeper")
         val code = runner(toRunOptions())
         if (code != 0) throw ProgramResult(code)
     }
@@ -177,6 +188,7 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
         return RunOptions(
             config = config, workers = workers, pidFile = pidFile, logLevel = logLevel.lowercase(), logJson = logFormat == "json",
             logFile = logFile, watch = watch,
+            zookeeper = zookeeper, group = group, zkAuthFile = zkAuthFile, zkSessionTimeout = zkSessionTimeout,
         )
     }
 

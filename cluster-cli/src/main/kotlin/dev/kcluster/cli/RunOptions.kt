@@ -2,6 +2,7 @@ package dev.kcluster.cli
 
 import dev.kcluster.WatcherConfig
 import java.nio.file.Path
+import java.time.Duration
 
 /**
  * Everything `cluster run` was asked to do: the validated watcher [config] (which holds the target and
@@ -15,6 +16,12 @@ internal data class RunOptions(
     val logJson: Boolean = false,
     val logFile: Path? = null,
     val watch: List<Path> = emptyList(),
+    /** ZooKeeper connect string: join [group] (with `--group`). */
+    val zookeeper: String? = null,
+    val group: String? = null,
+    /** `user:password` for ZooKeeper digest auth; else `$KCLUSTER_ZK_AUTH` when set. */
+    val zkAuthFile: Path? = null,
+    val zkSessionTimeout: Duration? = null,
 ) {
     /** The worker's main class or jar. */
     val target: String get() = config.target

@@ -28,6 +28,26 @@ internal object StatusTable {
         }
     }
 
+    /** The `cluster status --all-hosts` table: one row per member of the group; LEADER names the worker and epoch. */
+    fun renderHosts(hosts: List<HostStatus>): String = buildString {
+        append("${hosts.size} host${if (hosts.size == 1) "" else "s"}\n")
+        val head = listOf("MEMBER", "HOST", "PID", "PHASE", "WORKERS", "ADDRESSES", "UPTIME", "LEADER")
+        val now = System.currentTimeMillis()
+        val rows = hosts.map { h ->
+            listOf(
+                h.id, h.host, h.watcherPid.toString(), h.phase, "${h.ready}/${h.workers} ready",
+                h.addresses.joinToString(",").ifEmpty { "-" },
+                Durations.format(Duration.ofMillis((now - h.startedAtMillis).coerceAtLeast(0))),
+                h.leaderWorker?.let { "worker $it (epoch ${h.leaderEpoch})" } ?: "-",
+            )
+        }
+        val widths = head.indices.map { i -> (rows.map { it[i].length } + head[i].length).max() }
+        for (row in listOf(head) + rows) {
+            append(row.mapIndexed { i, cell -> if (i == row.lastIndex) cell else cell.padEnd(widths[i]) }.joinToString("  ").trimEnd())
+            append('\n')
+        }
+    }
+
     /** `512 KiB`, `83.4 MiB`, `1.2 GiB`. */
     fun bytes(n: Long): String = when {
         n < 1024 * 1024 -> "${n / 1024} KiB"

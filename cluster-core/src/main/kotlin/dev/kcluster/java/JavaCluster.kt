@@ -1,6 +1,7 @@
 package dev.kcluster.java
 
 import dev.kcluster.Cluster
+import dev.kcluster.Leadership
 import dev.kcluster.Message
 import dev.kcluster.MessageCodec
 import kotlinx.coroutines.CoroutineName
@@ -68,6 +69,17 @@ public object JavaCluster {
     @JvmStatic
     public fun <T> onMessage(codec: MessageCodec<T>, listener: Consumer<T>): Registration =
         onMessage { m -> if (m.type == codec.type) listener.accept(m.decode(codec)) }
+
+    /**
+     * Calls [listener] on a kcluster-owned thread with this worker's [Cluster.leadership] now and on every
+     * change (changes in quick succession may be reported as the latest only). Works standalone too
+     * (where it is never leader).
+     */
+    @JvmStatic
+    public fun onLeadership(listener: Consumer<Leadership>): Registration {
+        val job = scope.launch { Cluster.leadership.collect { l -> Listeners.deliver("leadership", l) { listener.accept(it) } } }
+        return Registration { job.cancel() }
+    }
 
     /**
      * The next message from the watcher, waiting up to [timeout]; null when none came in time or the

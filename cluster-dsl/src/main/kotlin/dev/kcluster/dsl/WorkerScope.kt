@@ -1,12 +1,17 @@
 package dev.kcluster.dsl
 
+import dev.kcluster.Cluster
 import dev.kcluster.ClusterEvent
 import dev.kcluster.ClusterWorker
 import dev.kcluster.ExitReason
+import dev.kcluster.Leadership
 import dev.kcluster.ListenOptions
 import dev.kcluster.Message
 import dev.kcluster.dsl.internal.WorkerBackend
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.Flow
 import org.slf4j.Logger
 import org.slf4j.LoggerFactory
@@ -66,6 +71,18 @@ public class WorkerScope internal constructor(
 
     /** The next message from the watcher; null once the watcher is gone. */
     public suspend fun receive(): Message? = backend.receive()
+
+    /**
+     * This worker's share of the group's leadership (`Cluster.leadership`): set only when the watchers
+     * coordinate (`cluster-zookeeper`); otherwise, and standalone, always [Leadership.NONE].
+     */
+    public val leadership: StateFlow<Leadership> get() = Cluster.leadership
+
+    /**
+     * Runs [handler] with [leadership] now and on every change, in order, in this scope (it ends with the
+     * `worker { }` block). Start or stop the leader's job here, and pass `epoch` along to fence it.
+     */
+    public fun onLeadership(handler: suspend WorkerScope.(Leadership) -> Unit): Job = launch { leadership.collect { handler(it) } }
 
     /** Stops this worker for good: [awaitTermination] returns and the watcher does not replace it. */
     public fun stop(): Unit = backend.stop()

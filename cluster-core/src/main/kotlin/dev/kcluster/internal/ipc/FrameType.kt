@@ -7,7 +7,8 @@ internal enum class FrameType(val code: Int, val carriesFd: Boolean = false) {
     LISTEN(20), LISTEN_OK(21, carriesFd = true), LISTEN_ERR(22),
     CLIENT_SOCKET(30, carriesFd = true),
     PING(40), PONG(41), STATS(42),
-    STOP(50), STOPPING(51), EXIT_REASON(52);
+    STOP(50), STOPPING(51), EXIT_REASON(52),
+    LEADERSHIP(60);
 
     companion object {
         private val byCode = arrayOfNulls<FrameType>(256).also { table -> entries.forEach { table[it.code] = it } }

@@ -10,6 +10,7 @@ import dev.kcluster.internal.worker.LoadCounters
 import dev.kcluster.WorkerState
 import dev.kcluster.internal.ipc.Connection
 import dev.kcluster.internal.ipc.FrameType
+import dev.kcluster.internal.ipc.PayloadWriter
 import dev.kcluster.internal.ipc.toPayload
 import dev.kcluster.internal.net.JdkChannels
 import kotlinx.coroutines.CompletableDeferred
@@ -127,6 +128,10 @@ internal class RealWorker(
     private fun connection(): Connection = conn?.takeIf { it.isOpen } ?: throw IOException("worker $id is not connected (state $state)")
 
     override fun send(message: Message) = connection().send(FrameType.MESSAGE, message.toPayload())
+
+    /** LEADERSHIP(granted, epoch): the group's leadership for this worker, from a coordination module. */
+    fun sendLeadership(granted: Boolean, epoch: Long) =
+        connection().send(FrameType.LEADERSHIP, PayloadWriter(9).bool(granted).i64(epoch).toByteArray())
 
     override fun sendSocket(socket: SocketChannel, data: Message?) {
         connection().send(FrameType.CLIENT_SOCKET, ClientSocketSendPipe.encodeClientSocket(socket, data), JdkChannels.fdOf(socket))

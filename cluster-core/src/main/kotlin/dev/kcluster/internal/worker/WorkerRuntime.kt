@@ -1,12 +1,14 @@
 package dev.kcluster.internal.worker
 
 import dev.kcluster.ClientSocketReceivePipe
+import dev.kcluster.Leadership
 import dev.kcluster.ReadyPolicy
 import dev.kcluster.Message
 import dev.kcluster.ServerSocketPipeFactory
 import dev.kcluster.WorkerChannel
 import dev.kcluster.internal.ipc.Connection
 import dev.kcluster.internal.ipc.FrameType
+import dev.kcluster.internal.ipc.PayloadReader
 import dev.kcluster.internal.ipc.PayloadWriter
 import dev.kcluster.internal.ipc.messageFrom
 import dev.kcluster.internal.ipc.toPayload
@@ -14,6 +16,9 @@ import dev.kcluster.internal.log.LogRecord
 import kotlinx.coroutines.CompletableDeferred
 import dev.kcluster.internal.messages.MessageHub
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.flow.firstOrNull
 import org.slf4j.LoggerFactory
 import java.util.concurrent.atomic.AtomicBoolean
@@ -36,6 +41,8 @@ internal class WorkerRuntime(
     private val readySent = AtomicBoolean()
     val exiting = AtomicBoolean()
     val clientSockets = ClientSocketReceivePipe(conn)
+    private val leadershipState = MutableStateFlow(Leadership.NONE)
+    val leadership: StateFlow<Leadership> get() = leadershipState
     val serverSockets = ServerSocketPipeFactory(conn, beforeListen = ::awaitPromotion) { if (readyPolicy == ReadyPolicy.LISTEN) ready() }
 
     /** Test hook: while true, PINGs are not answered (the reader thread blocks), like a hung JVM. */
@@ -50,7 +57,14 @@ internal class WorkerRuntime(
         conn.on(FrameType.PROMOTE) { promoted.countDown() }
         System.getenv(ENV_MAX_HEAP)?.toLongOrNull()?.let(::watchHeap)
         conn.on(FrameType.MESSAGE) { frame -> inbox.offer(messageFrom(frame)) }
+        conn.on(FrameType.LEADERSHIP) { frame ->
+            val r = PayloadReader(frame.payload, "LEADERSHIP")
+            val granted = r.bool()
+            val epoch = r.i64()
+            leadershipState.update { now -> if (!granted) now.copy(isLeader = false) else if (epoch > now.epoch) Leadership(true, epoch) else now }
+        }
         conn.closed.whenComplete { _, _ ->
+            leadershipState.update { it.copy(isLeader = false) } // no watcher, no leadership
             inbox.close()
             termination.complete(Unit)
         }
