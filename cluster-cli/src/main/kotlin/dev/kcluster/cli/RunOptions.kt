@@ -15,7 +15,12 @@ internal data class RunOptions(
     val logJson: Boolean = false,
     val logFile: Path? = null,
     val watch: List<Path> = emptyList(),
+    /** The `--config` file, reread by a reload. */
+    val configFile: Path? = null,
 ) {
     /** The worker's main class or jar. */
     val target: String get() = config.target
+
+    /** Builds these options again from the command line and the current [configFile] (for a reload); throws [ConfigFileException]. */
+    var reread: (() -> RunOptions)? = null
 }
