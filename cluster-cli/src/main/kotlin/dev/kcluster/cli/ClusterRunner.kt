@@ -184,8 +184,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
             }
             Reply(ControlResponse(ok = true, watcherPid = me, status = status()))
         }
-        "restart-worker" -> {
-            val w = worker(request)
+        "restart-worker" -> worker(request) { w ->
             val slot = w.slot
             val r = runBlocking { ops.withLock { log.info("control request: restarting worker {} (pid {})", w.id, w.pid); w.restart() } }
             if (r.rolledBack) {
@@ -198,8 +197,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
                 Reply(ControlResponse(ok = true, replaced = r.replaced, rolledBack = false, detail = detail, status = status()))
             }
         }
-        "kill-worker" -> {
-            val w = worker(request)
+        "kill-worker" -> worker(request) { w ->
             log.info("control request: killing worker {} (pid {})", w.id, w.pid)
             w.kill()
             Reply(ControlResponse(ok = true, detail = "worker ${w.id} (pid ${w.pid}) killed with SIGKILL; the watcher respawns it"))
@@ -209,12 +207,13 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         )
     }
 
-    /** The live worker or standby [request] names; an unknown id is an error listing the ids there are. */
-    private fun worker(request: ControlRequest): ClusterWorker {
+    /** Runs [action] on the live worker or standby [request] names; an unknown id is an answer listing the ids there are. */
+    private fun worker(request: ControlRequest, action: (ClusterWorker) -> Reply): Reply {
         val id = request.worker ?: throw IllegalArgumentException("${request.command} needs \"worker\"")
         val all = (watcher.workers + known.values).distinctBy { it.id }.filter { it.state.name != "STOPPED" && it.state.name != "CRASHED" }
-        return all.firstOrNull { it.id == id }
-            ?: throw IllegalArgumentException("no worker with id $id (workers: ${all.map { it.id }.sorted().joinToString(", ").ifEmpty { "none" }})")
+        val w = all.firstOrNull { it.id == id }
+            ?: return Reply(ControlResponse(ok = false, error = "no worker with id $id (workers: ${all.map { it.id }.sorted().joinToString(", ").ifEmpty { "none" }})"))
+        return action(w)
     }
 
     private fun status(): ClusterStatus {
