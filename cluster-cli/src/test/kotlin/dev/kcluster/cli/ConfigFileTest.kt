@@ -135,6 +135,21 @@ class ConfigFileTest : FunSpec({
         parse("--config", "${conf("empty.conf", "workers = 2")}").second shouldBe "Error: missing argument <target> (or `target` in --config)"
     }
 
+    test("the README's example file reads") {
+        val readme = Files.readString(Path.of("README.md"))
+        val example = readme.substringAfter("```hocon\n").substringBefore("```")
+        val dir = Files.createDirectories(tmp.resolve("readme"))
+        Files.createDirectories(dir.resolve("build/libs"))
+        Files.writeString(dir.resolve("build/libs/app.jar"), "")
+        val file = Files.writeString(dir.resolve("cluster.conf"), example.replace("build/libs", "$dir/build/libs").replace("/run/", "$dir/"))
+        val s = ConfigFile.read(file)
+        s.target shouldBe "com.example.Server"
+        s.args shouldBe listOf("--port", "8080")
+        s.jvmOptions shouldBe listOf("-Xmx256m", "-Dapp.mode=prod")
+        s.environment shouldBe (System.getenv("DB_URL")?.let { mapOf("DB_URL" to it) } ?: emptyMap()) + mapOf("LANG" to "C.UTF-8")
+        s.maxMemory shouldBe (512L shl 20)
+    }
+
     test("a reread sees the edited file") {
         val file = conf("r.conf", "target = a.B\njvm-options = [\"-Da=1\"]")
         val (o, _) = parse("--config", "$file", "-w", "2")
