@@ -37,7 +37,8 @@ internal abstract class ControlCommand(name: String, private val transport: Cont
 
 internal class StatusCommand(transport: ControlTransport) : ControlCommand("status", transport) {
     override fun help(context: Context): String =
-        "Shows the listening addresses, socket mode and dropped messages, and per worker (standbys too): slot, id, pid, state, uptime, restarts, resident memory, heap in use after GC, open connections, requests and the slot's last exit reason."
+        "Shows the listening addresses, socket mode and dropped messages, and per worker (standbys too): slot, id, pid, " +
+            "state, uptime, restarts, resident memory, heap in use after GC, open connections, requests and the slot's last exit reason."
 
     private val json by option("--json", help = "print one JSON object for scripts").flag()
 
