@@ -88,7 +88,7 @@ internal data class RunSettings(
         standby?.let(b::standby)
         maxMemory?.let(b::maxMemory)
         maxRss?.let(b::maxRss)
-        val defaults = WatcherConfig.builder(target).build()
+        val defaults = WatcherConfig.builder("defaults").build()
         if (maxRestarts != null || restartWindow != null) {
             b.maxRestarts(maxRestarts ?: defaults.maxRestarts, restartWindow ?: defaults.restartWindow)
         }
