@@ -22,7 +22,7 @@ public fun main(args: Array<String>) {
 }
 
 /**
- * `cluster`: the subcommands `run`, `status`, `reload`, `stop` and `scale`. [runner] runs a cluster
+ * `cluster`: the subcommands `run`, `status`, `reload`, `stop`, `scale`, `restart-worker` and `kill-worker`. [runner] runs a cluster
  * for `run`, [transport] carries the control commands' requests (tests replace both).
  */
 internal class ClusterCommand(
@@ -32,6 +32,7 @@ internal class ClusterCommand(
     init {
         subcommands(
             RunCommand(runner), StatusCommand(transport), ReloadCommand(transport), StopCommand(transport), ScaleCommand(transport),
+            RestartWorkerCommand(transport), KillWorkerCommand(transport),
         )
     }
 
@@ -53,7 +54,7 @@ internal class ClusterCommand(
 
     companion object {
         /** The subcommands' names: a first word that is none of these (nor help) starts `run`. */
-        val names = setOf("run", "status", "reload", "stop", "scale")
+        val names = setOf("run", "status", "reload", "stop", "scale", "restart-worker", "kill-worker")
     }
 }
 

@@ -4,7 +4,11 @@ package dev.kcluster.cli
 
 import dev.kcluster.InternalKclusterApi
 import dev.kcluster.logging.ClusterLog
+import dev.kcluster.ClusterEvent
 import dev.kcluster.ClusterWatcher
+import dev.kcluster.ClusterWorker
+import dev.kcluster.SocketMode
+import dev.kcluster.internal.launch.updateWorkerSettings
 import dev.kcluster.RestartResult
 import dev.kcluster.WatcherSignals
 import dev.kcluster.handleSignals
@@ -12,6 +16,7 @@ import dev.kcluster.cli.systemd.NotifySocket
 import dev.kcluster.cli.systemd.SystemdNotifier
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
@@ -23,6 +28,7 @@ import org.slf4j.LoggerFactory
 import java.io.PrintStream
 import java.time.Duration
 import java.time.Instant
+import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicInteger
 
 /**
@@ -42,6 +48,15 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     @Volatile private var notifier: SystemdNotifier? = null
     @Volatile private var group: GroupHandle? = null
 
+    /** Every live worker and standby by id (from [ClusterWatcher.events]: standbys are in no other list). */
+    private val known = ConcurrentHashMap<Int, ClusterWorker>()
+
+    /** The last exit reason per slot (0: standbys), for `status`. */
+    private val lastExit = ConcurrentHashMap<Int, String>()
+
+    /** The options in force: a reload of the config file changes their worker-level settings. */
+    @Volatile private var current: RunOptions = options
+
     fun run(): Int {
         try {
             ClusterLog.setLevel(options.logLevel)
@@ -60,6 +75,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         pidFile = pid
         try {
             watcher = ClusterWatcher(config)
+            follow(watcher)
             notifier = NotifySocket.fromEnvironment()?.let { SystemdNotifier(watcher, it, SystemdNotifier.watchdogMicros()).apply { start(scope) } }
             installSignals()
             if (pid != null) {
@@ -137,6 +153,22 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         }
     }
 
+    /** Keeps [known] and [lastExit] from the watcher's events, subscribed before anything starts. */
+    private fun follow(w: ClusterWatcher) {
+        scope.launch(start = CoroutineStart.UNDISPATCHED) {
+            w.events.collect { e ->
+                when (e) {
+                    is ClusterEvent.WorkerStarted -> known[e.worker.id] = e.worker
+                    is ClusterEvent.WorkerExited -> {
+                        known.remove(e.worker.id)
+                        lastExit[e.worker.slot] = e.reason.toString().take(MAX_EXIT_TEXT)
+                    }
+                    else -> Unit
+                }
+            }
+        }
+    }
+
     /** True once a stop was asked for, by a signal or over the control socket. */
     private fun stopping() = stopRequests.get() > 0 || signals?.isStopRequested == true
 
@@ -172,27 +204,96 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
             }
             Reply(ControlResponse(ok = true, watcherPid = me, status = status()))
         }
-        else -> throw IllegalArgumentException("unknown command '${request.command}' (status, reload, stop, scale)")
+        "restart-worker" -> worker(request) { w ->
+            val slot = w.slot
+            val r = runBlocking { ops.withLock { log.info("control request: restarting worker {} (pid {})", w.id, w.pid); w.restart() } }
+            if (r.rolledBack) {
+                log.error("control request: restart of worker {} rolled back: {}", w.id, r.reason)
+                Reply(ControlResponse(ok = false, error = r.reason, replaced = r.replaced, rolledBack = true))
+            } else {
+                val successor = watcher.workers.firstOrNull { it.slot == slot }
+                val detail = "worker ${w.id} replaced by " + (successor?.let { "worker ${it.id} (pid ${it.pid})" } ?: "a new worker")
+                log.info("control request: {}", detail)
+                Reply(ControlResponse(ok = true, replaced = r.replaced, rolledBack = false, detail = detail, status = status()))
+            }
+        }
+        "kill-worker" -> worker(request) { w ->
+            log.info("control request: killing worker {} (pid {})", w.id, w.pid)
+            w.kill()
+            Reply(ControlResponse(ok = true, detail = "worker ${w.id} (pid ${w.pid}) killed with SIGKILL; the watcher respawns it"))
+        }
+        else -> throw IllegalArgumentException(
+            "unknown command '${request.command}' (status, reload, stop, scale, restart-worker, kill-worker)",
+        )
     }
 
-    private fun status(): ClusterStatus = ClusterStatus(
-        watcherPid = me,
-        target = options.target,
-        workers = watcher.workers.map { w ->
-            WorkerStatus(
-                id = w.id, pid = w.pid, state = w.state.name,
-                uptimeMillis = Duration.between(w.startedAt, Instant.now()).toMillis().coerceAtLeast(0),
-                restarts = w.restarts, rssBytes = StatusTable.rssBytes(w.pid),
-            )
-        },
-    )
+    /** Runs [action] on the live worker or standby [request] names; an unknown id is an answer listing the ids there are. */
+    private fun worker(request: ControlRequest, action: (ClusterWorker) -> Reply): Reply {
+        val id = request.worker ?: throw IllegalArgumentException("${request.command} needs \"worker\"")
+        val all = (watcher.workers + known.values).distinctBy { it.id }.filter { it.state.name != "STOPPED" && it.state.name != "CRASHED" }
+        val w = all.firstOrNull { it.id == id }
+            ?: return Reply(ControlResponse(ok = false, error = "no worker with id $id (workers: ${all.map { it.id }.sorted().joinToString(", ").ifEmpty { "none" }})"))
+        return action(w)
+    }
+
+    private fun status(): ClusterStatus {
+        val now = Instant.now()
+        val handles = (known.values + watcher.workers).associateBy { it.id }
+        return ClusterStatus(
+            watcherPid = me,
+            target = options.target,
+            socketMode = if (options.config.socketMode == SocketMode.REUSE_PORT) "reuseport" else options.config.socketMode.name.lowercase(),
+            listening = watcher.listeningAddresses.map { "${it.hostString}:${it.port}" },
+            droppedMessages = watcher.droppedMessages,
+            workers = watcher.state.value.workers.map { w ->
+                val load = handles[w.id]?.load
+                WorkerStatus(
+                    slot = w.slot, id = w.id, pid = w.pid, state = w.state.name,
+                    uptimeMillis = Duration.between(w.startedAt, now).toMillis().coerceAtLeast(0),
+                    restarts = w.restarts, lastExit = lastExit[w.slot],
+                    rssBytes = load?.rssBytes?.takeIf { it > 0 } ?: StatusTable.rssBytes(w.pid),
+                    heapBytes = load?.heapUsedAfterGc, connections = load?.openConnections, requests = load?.requests,
+                )
+            },
+        )
+    }
 
     private suspend fun reload(source: String): RestartResult = ops.withLock {
+        rereadConfig(source)?.let { return@withLock it }
         log.info("{}: rolling restart", source)
         watcher.restart().also { r ->
             if (r.rolledBack) log.error("{}: rolling restart rolled back: {}", source, r.reason)
             else log.info("{}: rolling restart done, {} replaced", source, workers(r.replaced))
         }
+    }
+
+    /**
+     * With `--config`: rereads the file (flags still override it). New worker-level settings (args, jvm-options, env)
+     * go to the workers the rolling restart starts; other changed settings are named as needing a full restart.
+     * Returns a rolled-back result, restarting nothing, when the file is now unusable; null to go on.
+     */
+    private fun rereadConfig(source: String): RestartResult? {
+        val reread = options.reread ?: return null
+        val file = options.configFile
+        val fresh = try {
+            reread()
+        } catch (e: Exception) {
+            val why = "cannot reread $file: ${e.message ?: e}; nothing was restarted"
+            log.error("{}: {}", source, why)
+            return RestartResult(0, true, why)
+        }
+        val now = current
+        val changed = ReloadChanges.workerLevel(now, fresh)
+        if (changed.isNotEmpty()) {
+            log.info("{}: {} changed {}; the new workers get them", source, file, changed.joinToString(", "))
+            watcher.updateWorkerSettings(fresh.config.args, fresh.config.jvmOptions, fresh.config.environment)
+            current = now.copy(config = fresh.config).also { it.reread = now.reread }
+        }
+        val needRestart = ReloadChanges.needFullRestart(options, fresh)
+        if (needRestart.isNotEmpty()) {
+            log.warn("{}: {} changed {}, which take effect only when the cluster is stopped and started again", source, file, needRestart.joinToString(", "))
+        }
+        return null
     }
 
     private suspend fun scaleBy(delta: Int, source: String) = ops.withLock {
@@ -217,5 +318,6 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
 
     private companion object {
         const val DEBOUNCE_MILLIS = 500L
+        const val MAX_EXIT_TEXT = 2_000
     }
 }

@@ -37,7 +37,8 @@ internal abstract class ControlCommand(name: String, private val transport: Cont
 
 internal class StatusCommand(transport: ControlTransport) : ControlCommand("status", transport) {
     override fun help(context: Context): String =
-        "Shows the workers: id, pid, state, uptime, restarts and resident memory (RSS)."
+        "Shows the listening addresses, socket mode and dropped messages, and per worker (standbys too): slot, id, pid, " +
+            "state, uptime, restarts, resident memory, heap in use after GC, open connections, requests and the slot's last exit reason."
 
     private val json by option("--json", help = "print one JSON object for scripts").flag()
     private val allHosts by option("--all-hosts", help = "list every host of the cluster's ZooKeeper group instead").flag()
@@ -104,5 +105,35 @@ internal class ScaleCommand(transport: ControlTransport) : ControlCommand("scale
         val r = call(ControlRequest("scale", workers))
         if (!r.ok) failWith(r.error ?: "scale failed", EXIT_FAILURE)
         echo("scaled to ${r.status?.workers?.size ?: workers} workers")
+    }
+}
+
+internal class RestartWorkerCommand(transport: ControlTransport) : ControlCommand("restart-worker", transport) {
+    override fun help(context: Context): String =
+        "Replaces the worker with this ID alone: its successor becomes READY first, then the old one drains. " +
+            "Exit code 0 when it was replaced, 3 when the successor failed and the old worker was kept."
+
+    private val worker by argument("ID", help = "the worker id, as `cluster status` shows it").int()
+
+    override fun run() {
+        val r = call(ControlRequest("restart-worker", worker = worker))
+        when {
+            r.ok -> echo(r.detail ?: "worker $worker replaced")
+            r.rolledBack == true -> failWith("rolled back: ${r.error}", EXIT_ROLLED_BACK)
+            else -> failWith(r.error ?: "restart-worker failed", EXIT_FAILURE)
+        }
+    }
+}
+
+internal class KillWorkerCommand(transport: ControlTransport) : ControlCommand("kill-worker", transport) {
+    override fun help(context: Context): String =
+        "Kills the worker with this ID at once (SIGKILL); the watcher treats it as a crash and respawns it (or promotes a standby)."
+
+    private val worker by argument("ID", help = "the worker id, as `cluster status` shows it").int()
+
+    override fun run() {
+        val r = call(ControlRequest("kill-worker", worker = worker))
+        if (!r.ok) failWith(r.error ?: "kill-worker failed", EXIT_FAILURE)
+        echo(r.detail ?: "worker $worker killed")
     }
 }

@@ -13,10 +13,13 @@ import kotlinx.serialization.json.Json
  * "\n", at most 64 KiB), the watcher answers with one JSON object on one line and closes.
  *
  *   request:  {"command":"status"} | {"command":"reload"} | {"command":"stop"} | {"command":"scale","workers":3}
+ *             | {"command":"restart-worker","worker":4} | {"command":"kill-worker","worker":4}
  *   answer:   {"ok":true, ...} or {"ok":false,"error":"why"}
  *
- *   status -> {"ok":true,"status":{"watcherPid":1,"target":"x.Main","workers":[{"id":1,"pid":2,"state":"READY",
- *              "uptimeMillis":1500,"restarts":0,"rssBytes":52428800}]}}
+ *   status -> {"ok":true,"status":{"watcherPid":1,"target":"x.Main","socketMode":"shared","listening":["127.0.0.1:8080"],
+ *              "droppedMessages":0,"workers":[{"slot":1,"id":1,"pid":2,"state":"READY","uptimeMillis":1500,"restarts":0,
+ *              "lastExit":"exit code 0: recycled: requests","rssBytes":52428800,"heapBytes":8388608,"connections":3,"requests":120}]}}
+ *             (standbys have "slot":0 and "state":"STANDBY"; "lastExit" is the last exit of a worker in that slot)
  *   status with "allHosts":true -> {"ok":true,"status":{...},"hosts":[{"id":"h1-12","host":"h1","watcherPid":12,
  *              "phase":"RUNNING","workers":2,"ready":2,"addresses":["0.0.0.0:8080"],"startedAtMillis":…,"leaderWorker":1,"leaderEpoch":7}]}
  *              (an error when the cluster runs without --zookeeper)
@@ -24,13 +27,17 @@ import kotlinx.serialization.json.Json
  *             {"ok":false,"rolledBack":true,"replaced":0,"error":"replacement worker 3 for worker 1 failed: ..."}
  *   stop   -> {"ok":true,"watcherPid":1} at once; the watcher then stops its workers and exits
  *   scale  -> {"ok":true,"status":{...}} once the cluster has the new size
+ *   restart-worker -> {"ok":true,"replaced":1,"detail":"worker 4 replaced by worker 7 (pid 1234)","status":{...}} once the
+ *             successor is READY and worker 4 has drained, or {"ok":false,"rolledBack":true,"replaced":0,"error":"..."}
+ *   kill-worker -> {"ok":true,"detail":"worker 4 (pid 1200) killed with SIGKILL; it is respawned"} at once
+ *   an unknown worker id -> {"ok":false,"error":"no worker with id 9 (workers: 1, 2, 3)"}
  *
  * Unknown fields are ignored both ways, so either side may add fields.
  */
 
-/** A control request: [command] is `status`, `reload`, `stop` or `scale` (with [workers]). */
+/** A control request: [command] is `status`, `reload`, `stop`, `scale` (with [workers]), `restart-worker` or `kill-worker` (with [worker]). */
 @Serializable
-internal data class ControlRequest(val command: String, val workers: Int? = null, val allHosts: Boolean? = null)
+internal data class ControlRequest(val command: String, val workers: Int? = null, val worker: Int? = null, val allHosts: Boolean? = null)
 
 /** A control answer; [ok] false carries [error]. */
 @Serializable
@@ -41,6 +48,7 @@ internal data class ControlResponse(
     val status: ClusterStatus? = null,
     val replaced: Int? = null,
     val rolledBack: Boolean? = null,
+    val detail: String? = null,
     val hosts: List<HostStatus>? = null,
 )
 
@@ -59,11 +67,25 @@ internal data class HostStatus(
     val leaderEpoch: Long = 0,
 )
 
-/** What `status` reports: the watcher and its live workers. */
+/**
+ * What `status` reports: the watcher, its listening addresses and socket mode, how many worker messages it dropped
+ * (nothing consumes them under `cluster`), and its live workers and standbys.
+ */
 @Serializable
-internal data class ClusterStatus(val watcherPid: Long, val target: String, val workers: List<WorkerStatus>)
+internal data class ClusterStatus(
+    val watcherPid: Long,
+    val target: String,
+    val workers: List<WorkerStatus>,
+    val socketMode: String? = null,
+    val listening: List<String> = emptyList(),
+    val droppedMessages: Long = 0,
+)
 
-/** One worker in a [ClusterStatus]; [rssBytes] is null when /proc has no answer. */
+/**
+ * One worker in a [ClusterStatus]: [slot] 0 for a standby; [lastExit] the last exit reason of a worker in this slot;
+ * [rssBytes] null when /proc has no answer; [heapBytes] (heap in use after GC), [connections] and [requests] as the
+ * worker last reported them.
+ */
 @Serializable
 internal data class WorkerStatus(
     val id: Int,
@@ -72,6 +94,11 @@ internal data class WorkerStatus(
     val uptimeMillis: Long,
     val restarts: Int,
     val rssBytes: Long? = null,
+    val slot: Int = 0,
+    val lastExit: String? = null,
+    val heapBytes: Long? = null,
+    val connections: Int? = null,
+    val requests: Long? = null,
 )
 
 internal object ControlProtocol {
@@ -79,6 +106,7 @@ internal object ControlProtocol {
 
     val json = Json {
         ignoreUnknownKeys = true
+        encodeDefaults = true
         explicitNulls = false
     }
 }

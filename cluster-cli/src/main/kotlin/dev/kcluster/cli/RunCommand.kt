@@ -7,19 +7,19 @@ import com.github.ajalt.clikt.core.UsageError
 import com.github.ajalt.clikt.core.context
 import com.github.ajalt.clikt.parameters.arguments.argument
 import com.github.ajalt.clikt.parameters.arguments.multiple
+import com.github.ajalt.clikt.parameters.arguments.optional
 import com.github.ajalt.clikt.parameters.options.convert
-import com.github.ajalt.clikt.parameters.options.default
 import com.github.ajalt.clikt.parameters.options.OptionCallTransformContext
 import com.github.ajalt.clikt.parameters.options.multiple
 import com.github.ajalt.clikt.parameters.options.option
 import com.github.ajalt.clikt.parameters.types.choice
 import com.github.ajalt.clikt.parameters.types.int
+import com.github.ajalt.clikt.parameters.types.long
 import com.github.ajalt.clikt.parameters.types.path
 import com.github.ajalt.clikt.parameters.types.restrictTo
 import dev.kcluster.ClassCache
 import dev.kcluster.ReadyPolicy
 import dev.kcluster.SocketMode
-import dev.kcluster.WatcherConfig
 import java.io.File
 import java.nio.file.Files
 import java.nio.file.Path
@@ -47,24 +47,25 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
 
     override fun helpEpilog(context: Context): String = """
         Control a running cluster (over the socket beside its pid file):
-        cluster status -p F [--json] · cluster reload -p F · cluster stop -p F · cluster scale N -p F
+        cluster status -p F [--json] · cluster reload -p F · cluster stop -p F · cluster scale N -p F ·
+        cluster restart-worker ID -p F · cluster kill-worker ID -p F
 
         Signals: $SIGNALS
 
         Exit codes: $EXIT_CODES
     """.trimIndent()
 
+    private val config by option(
+        "--config", metavar = "FILE", help = "read settings from this HOCON file (keys as in the README); flags override it, reload rereads it",
+    ).path(mustExist = true, canBeDir = false)
+
     private val workers by option("-w", "--workers", metavar = "N", help = "number of worker JVMs (default: available processors)")
         .int().restrictTo(min = 1, max = MAX_WORKERS)
-        .default(Runtime.getRuntime().availableProcessors(), defaultForHelp = "available processors")
 
     private val classpath by option(
         "-cp", "--classpath", metavar = "PATH", help = "worker classpath entries, separated by '${File.pathSeparator}' (repeatable)",
     ).convert { value ->
-        value.split(File.pathSeparator).filter { it.isNotEmpty() }.onEach { entry ->
-            val checked = if (entry.endsWith("*")) Path.of(entry).parent ?: Path.of(".") else Path.of(entry)
-            if (!Files.exists(checked)) fail("'$entry' does not exist")
-        }
+        value.split(File.pathSeparator).filter { it.isNotEmpty() }.onEach { entry -> checkEntry(entry)?.let { fail(it) } }
     }.multiple()
 
     private val jvmOptions by option(
@@ -73,28 +74,24 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
 
     private val classCache by option(
         "--class-cache", metavar = "auto|off|DIR",
-        help = "class-data archives that speed up worker starts: auto (under \$XDG_CACHE_HOME/kcluster), off, or a directory",
-    ).convert { ClassCache.parse(it) }.default(ClassCache.AUTO, defaultForHelp = "auto")
+        help = "class-data archives that speed up worker starts: auto (under \$XDG_CACHE_HOME/kcluster, the default), off, or a directory",
+    ).convert { ClassCache.parse(it) }
 
     private val javaCommand by option("--java", metavar = "PATH", help = "the java executable for workers (default: the watcher's)")
-        .convert { value ->
-            val p = Path.of(value).let { if (Files.isDirectory(it)) it.resolve("bin/java") else it }
-            if (!Files.isExecutable(p)) fail("'$value' is not an executable java (or a JDK directory)")
-            p.toString()
-        }
+        .convert { value -> checkJava(value)?.let { fail(it) } ?: javaPath(value) }
 
-    private val jvmDefaults by option("--jvm-defaults", help = "lean: kcluster's small-footprint worker JVM defaults; off: the JVM's own")
-        .choice("lean" to true, "off" to false).default(true, defaultForHelp = "lean")
+    private val jvmDefaults by option("--jvm-defaults", help = "lean (default): kcluster's small-footprint worker JVM defaults; off: the JVM's own")
+        .choice("lean" to true, "off" to false)
 
     private val pidFile by option(
         "-p", "--pid-file", metavar = "F", help = "write the watcher's pid here; enables the control socket F.sock",
     ).path(canBeDir = false).convert { checkParent(it); it }
 
     private val logLevel by option(
-        "-l", "--log-level", metavar = "LEVEL", help = "trace, debug, info, warn, error or off; workers inherit it",
-    ).choice("trace", "debug", "info", "warn", "error", "off", ignoreCase = true).default("info")
+        "-l", "--log-level", metavar = "LEVEL", help = "trace, debug, info (default), warn, error or off; workers inherit it",
+    ).choice(*LOG_LEVELS.toTypedArray(), ignoreCase = true)
 
-    private val logFormat by option("--log-format", help = "text lines or JSON lines").choice("text", "json").default("text")
+    private val logFormat by option("--log-format", help = "text lines (default) or JSON lines").choice("text" to false, "json" to true)
 
     private val logFile by option(
         "-f", "--log-file", metavar = "F", help = "append the merged log here instead of stderr; SIGUSR1 reopens it",
@@ -125,18 +122,31 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
     private val maxFrameSize by option("--max-frame-size", metavar = "BYTES", help = "largest IPC message, either way (default 16 MiB)")
         .int()
 
+    private val standby by option("--standby", metavar = "N", help = "standby workers, held before serving and promoted when a worker dies (default 0)")
+        .int().restrictTo(min = 0, max = MAX_WORKERS)
+    private val maxRequests by option("--max-requests", metavar = "N", help = "recycle a worker after N requests (default 0: no limit)")
+        .long().restrictTo(min = 0)
+    private val maxRequestsJitter by option(
+        "--max-requests-jitter", metavar = "J", help = "add a random 0..J to each worker's --max-requests, so they are not recycled together",
+    ).long().restrictTo(min = 0)
+    private val maxMemory by option("--max-memory", help = "recycle a worker whose heap in use after GC exceeds SIZE, e.g. 512m").size()
+    private val maxRss by option("--max-rss", help = "recycle a worker whose resident memory exceeds SIZE, e.g. 1g").size()
+    private val messageBuffer by option(
+        "--message-buffer", metavar = "COUNT",
+        help = "worker messages kept for a consumer before new ones are dropped and counted (default 10000; cluster has no consumer)",
+    ).int().restrictTo(min = 1)
+
     private val watch by option("--watch", metavar = "PATH", help = "rolling restart when files under PATH change (repeatable)")
         .path(mustExist = true).multiple()
 
     private val socketMode by option(
-        "--socket-mode", help = "shared: the watcher binds and shares each listener; reuseport: each worker binds with SO_REUSEPORT",
-    ).choice("shared" to SocketMode.SHARED, "reuseport" to SocketMode.REUSE_PORT).default(SocketMode.SHARED, defaultForHelp = "shared")
+        "--socket-mode", help = "shared (default): the watcher binds and shares each listener; reuseport: each worker binds with SO_REUSEPORT",
+    ).choice(SOCKET_MODES)
 
     private val readyPolicy by option(
         "--ready-when",
-        help = "listen: when the program takes its first listening socket; explicit: only Cluster.ready(); start: when main starts",
-    ).choice("listen" to ReadyPolicy.LISTEN, "explicit" to ReadyPolicy.EXPLICIT, "start" to ReadyPolicy.START)
-        .default(ReadyPolicy.LISTEN, defaultForHelp = "listen")
+        help = "listen (default): when the program takes its first listening socket; explicit: only Cluster.ready(); start: when main starts",
+    ).choice(READY_POLICIES)
 
     private val zookeeper by option(
         "--zookeeper", metavar = "CONNECT", help = "join a group of hosts over ZooKeeper (host:port,…); needs --group",
@@ -147,7 +157,7 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
     ).path(mustExist = true, canBeDir = false)
     private val zkSessionTimeout by option("--zk-session-timeout", help = "ZooKeeper session timeout: the failover time (default 15s)").duration()
 
-    private val target by argument("TARGET", help = "a jar, or a main class on --classpath")
+    private val target by argument("TARGET", help = "a jar, or a main class on --classpath (optional with `target` in --config)").optional()
     private val args by argument("ARGS", help = "arguments for every worker's main").multiple()
 
     override fun run() {
@@ -157,43 +167,39 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
         if (code != 0) throw ProgramResult(code)
     }
 
-    /** The one place where options become a [WatcherConfig]; an invalid setting is a usage error naming its flag. */
+    /** What the command line sets (null where it sets nothing). */
+    internal fun flags(): RunSettings = RunSettings(
+        workers = workers, target = target, args = if (target != null) args else null,
+        classpath = classpath.flatten().ifEmpty { null }, jvmOptions = jvmOptions.ifEmpty { null }, classCache = classCache,
+        java = javaCommand, jvmDefaults = jvmDefaults, pidFile = pidFile, logLevel = logLevel?.lowercase(), logJson = logFormat,
+        logFile = logFile, environment = environment.takeIf { it.isNotEmpty() }?.toMap(), chdir = chdir,
+        startTimeout = startTimeout, readyTimeout = readyTimeout, stopTimeout = stopTimeout, heartbeatInterval = heartbeatInterval,
+        heartbeatTimeout = heartbeatTimeout, maxRestarts = maxRestarts, restartWindow = restartWindow, maxBackoff = maxBackoff,
+        maxFrameSize = maxFrameSize, watch = watch.ifEmpty { null }, socketMode = socketMode, readyPolicy = readyPolicy,
+        standby = standby, maxRequests = maxRequests, maxRequestsJitter = maxRequestsJitter, maxMemory = maxMemory, maxRss = maxRss,
+        messageBuffer = messageBuffer,
+    )
+
+    /**
+     * The one place where options (and the --config file under them) become a [WatcherConfig]; an invalid setting
+     * is a usage error naming its flag, or the file, line and key.
+     */
     internal fun toRunOptions(): RunOptions {
-        val b = WatcherConfig.builder(target)
-            .args(args)
-            .classpath(*classpath.flatten().toTypedArray())
-            .jvmOptions(jvmOptions)
-            .socketMode(socketMode)
-            .readyPolicy(readyPolicy)
-            .workingDirectory(chdir)
-        environment.forEach { (k, v) -> b.environment(k, v) }
-        javaCommand?.let(b::javaCommand)
-        b.classCache(classCache).jvmDefaults(jvmDefaults)
-        startTimeout?.let(b::startTimeout)
-        readyTimeout?.let(b::readyTimeout)
-        stopTimeout?.let(b::stopTimeout)
-        heartbeatInterval?.let(b::heartbeatInterval)
-        heartbeatTimeout?.let(b::heartbeatTimeout)
-        maxBackoff?.let(b::maxBackoff)
-        maxFrameSize?.let(b::maxFrameSize)
-        if (maxRestarts != null || restartWindow != null) {
-            val defaults = WatcherConfig.builder(target).build()
-            b.maxRestarts(maxRestarts ?: defaults.maxRestarts, restartWindow ?: defaults.restartWindow)
+        val flags = flags()
+        val file = config
+        // The ZooKeeper group is set on the command line only (its credentials never go in a shared file).
+        fun build(): RunOptions = (if (file == null) flags.toRunOptions() else flags.over(ConfigFile.read(file)).toRunOptions(file))
+            .copy(zookeeper = zookeeper, group = group, zkAuthFile = zkAuthFile, zkSessionTimeout = zkSessionTimeout)
+        val options = try {
+            build()
+        } catch (e: ConfigFileException) {
+            throw UsageError(e.message ?: e.toString())
         }
-        val config = try {
-            b.build()
-        } catch (e: IllegalArgumentException) {
-            throw UsageError(optionNames(e.message ?: e.toString()))
-        }
-        return RunOptions(
-            config = config, workers = workers, pidFile = pidFile, logLevel = logLevel.lowercase(), logJson = logFormat == "json",
-            logFile = logFile, watch = watch,
-            zookeeper = zookeeper, group = group, zkAuthFile = zkAuthFile, zkSessionTimeout = zkSessionTimeout,
-        )
+        return options.also { if (file != null) it.reread = ::build }
     }
 
     companion object {
-        private const val MAX_WORKERS = 1024
+        const val MAX_WORKERS = 1024
 
         /** The signals, for the help texts. */
         const val SIGNALS = "TERM/INT stop gracefully (a second one kills the workers at once); HUP rolling restart; " +
@@ -209,15 +215,21 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
             if (dir != null && !Files.isDirectory(dir)) fail("directory $dir does not exist")
         }
 
-        /** Says `--stop-timeout` where [WatcherConfig] says `stopTimeout`. */
-        private fun optionNames(message: String): String = listOf(
-            "heartbeatTimeout" to "--heartbeat-timeout", "heartbeatInterval" to "--heartbeat-interval",
-            "startTimeout" to "--start-timeout", "stopTimeout" to "--stop-timeout", "readyTimeout" to "--ready-timeout",
-            "restartWindow" to "--restart-window", "maxRestarts" to "--max-restarts", "maxBackoff" to "--max-backoff",
-            "maxFrameSize" to "--max-frame-size", "target (a main class or a jar)" to "TARGET",
-        ).fold(message) { m, (from, to) -> m.replace(from, to) }
-            .replace(Regex("PT[0-9.HMS]+")) { m ->
-                runCatching { Durations.format(java.time.Duration.parse(m.value)) }.getOrDefault(m.value)
-            }
+        val LOG_LEVELS = listOf("trace", "debug", "info", "warn", "error", "off")
+        val SOCKET_MODES = mapOf("shared" to SocketMode.SHARED, "reuseport" to SocketMode.REUSE_PORT)
+        val READY_POLICIES = mapOf("listen" to ReadyPolicy.LISTEN, "explicit" to ReadyPolicy.EXPLICIT, "start" to ReadyPolicy.START)
+
+        /** Why a classpath [entry] is unusable, or null. */
+        fun checkEntry(entry: String): String? {
+            val checked = if (entry.endsWith("*")) Path.of(entry).parent ?: Path.of(".") else Path.of(entry)
+            return if (Files.exists(checked)) null else "'$entry' does not exist"
+        }
+
+        /** The java executable [value] names (a JDK directory means its bin/java). */
+        fun javaPath(value: String): String = Path.of(value).let { if (Files.isDirectory(it)) it.resolve("bin/java") else it }.toString()
+
+        /** Why [value] is not a usable java, or null. */
+        fun checkJava(value: String): String? =
+            if (Files.isExecutable(Path.of(javaPath(value)))) null else "'$value' is not an executable java (or a JDK directory)"
     }
 }

@@ -22,7 +22,12 @@ internal data class RunOptions(
     /** `user:password` for ZooKeeper digest auth; else `$KCLUSTER_ZK_AUTH` when set. */
     val zkAuthFile: Path? = null,
     val zkSessionTimeout: Duration? = null,
+    /** The `--config` file, reread by a reload. */
+    val configFile: Path? = null,
 ) {
     /** The worker's main class or jar. */
     val target: String get() = config.target
+
+    /** Builds these options again from the command line and the current [configFile] (for a reload); throws [ConfigFileException]. */
+    var reread: (() -> RunOptions)? = null
 }

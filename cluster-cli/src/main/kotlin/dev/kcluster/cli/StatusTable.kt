@@ -6,19 +6,35 @@ import java.time.Duration
 
 /** Renders a [ClusterStatus] as the `cluster status` table; reads resident memory from /proc. */
 internal object StatusTable {
-    private val headers = listOf("ID", "PID", "STATE", "UPTIME", "RESTARTS", "RSS")
+    private val headers = listOf("SLOT", "ID", "PID", "STATE", "UPTIME", "RESTARTS", "RSS", "HEAP", "CONNS", "REQUESTS", "LAST EXIT")
+
+    /** The longest last-exit text in the table (the JSON form has it all). */
+    private const val EXIT_WIDTH = 60
 
     fun render(status: ClusterStatus): String = buildString {
-        val n = status.workers.size
-        append("cluster pid ${status.watcherPid}, target ${status.target}, $n worker${if (n == 1) "" else "s"}\n")
+        val standbys = status.workers.count { it.state == "STANDBY" }
+        val n = status.workers.size - standbys
+        append("cluster pid ${status.watcherPid}, target ${status.target}, $n worker${if (n == 1) "" else "s"}")
+        if (standbys > 0) append(", $standbys standby")
+        status.socketMode?.let { append(", socket mode $it") }
+        append('\n')
+        append("listening: ${status.listening.joinToString(" ").ifEmpty { "-" }}\n")
+        if (status.droppedMessages > 0) {
+            append("dropped messages from workers: ${status.droppedMessages} (nothing consumes them under the cluster command)\n")
+        }
         val rows = status.workers.map { w ->
             listOf(
+                if (w.state == "STANDBY") "-" else w.slot.toString(),
                 w.id.toString(),
                 w.pid.toString(),
                 w.state,
                 Durations.format(Duration.ofMillis(w.uptimeMillis)),
                 w.restarts.toString(),
                 w.rssBytes?.let(::bytes) ?: "-",
+                w.heapBytes?.takeIf { it > 0 }?.let(::bytes) ?: "-",
+                w.connections?.toString() ?: "-",
+                w.requests?.toString() ?: "-",
+                w.lastExit?.lineSequence()?.first()?.let { if (it.length > EXIT_WIDTH) it.take(EXIT_WIDTH - 1) + "…" else it } ?: "-",
             )
         }
         val widths = headers.indices.map { i -> (rows.map { it[i].length } + headers[i].length).max() }

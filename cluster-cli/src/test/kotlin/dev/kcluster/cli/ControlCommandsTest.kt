@@ -13,9 +13,11 @@ class ControlCommandsTest : FunSpec({
     val status = ClusterStatus(
         watcherPid = 100, target = "com.example.Main",
         workers = listOf(
-            WorkerStatus(1, 201, "READY", 65_000, 0, 50L * 1024 * 1024),
-            WorkerStatus(2, 202, "STARTING", 900, 3, null),
+            WorkerStatus(1, 201, "READY", 65_000, 0, 50L * 1024 * 1024, slot = 1, heapBytes = 8L shl 20, connections = 3, requests = 120),
+            WorkerStatus(4, 202, "STARTING", 900, 3, null, slot = 2, lastExit = "exit code 0: recycled: requests"),
+            WorkerStatus(3, 203, "STANDBY", 1_000, 0, 40L * 1024 * 1024, slot = 0),
         ),
+        socketMode = "shared", listening = listOf("127.0.0.1:8080"), droppedMessages = 7,
     )
 
     /** A transport that records requests and answers with [answer]. */
@@ -27,16 +29,21 @@ class ControlCommandsTest : FunSpec({
         }
     }
 
-    test("status prints a table with id, pid, state, uptime, restarts and RSS") {
+    test("status prints the listeners, the dropped messages and a table per slot with load and last exit") {
         val fake = Fake { ControlResponse(ok = true, status = status) }
         val r = ClusterCommand(transport = fake).test("status -p /tmp/c.pid")
         r.statusCode shouldBe 0
         fake.calls shouldContainExactly listOf(Path.of("/tmp/c.pid") to ControlRequest("status"))
         val lines = r.stdout.lines()
-        lines[0] shouldContain "cluster pid 100"
-        lines[1].split(Regex("\\s+")) shouldContainExactly listOf("ID", "PID", "STATE", "UPTIME", "RESTARTS", "RSS")
-        lines[2].split(Regex("\\s+")) shouldContainExactly listOf("1", "201", "READY", "1m5s", "0", "50.0", "MiB")
-        lines[3].split(Regex("\\s+")) shouldContainExactly listOf("2", "202", "STARTING", "900ms", "3", "-")
+        lines[0] shouldBe "cluster pid 100, target com.example.Main, 2 workers, 1 standby, socket mode shared"
+        lines[1] shouldBe "listening: 127.0.0.1:8080"
+        lines[2] shouldBe "dropped messages from workers: 7 (nothing consumes them under the cluster command)"
+        lines[3].split(Regex("\\s{2,}")) shouldContainExactly
+            listOf("SLOT", "ID", "PID", "STATE", "UPTIME", "RESTARTS", "RSS", "HEAP", "CONNS", "REQUESTS", "LAST EXIT")
+        lines[4].split(Regex("\\s{2,}")) shouldContainExactly listOf("1", "1", "201", "READY", "1m5s", "0", "50.0 MiB", "8.0 MiB", "3", "120", "-")
+        lines[5].split(Regex("\\s{2,}")) shouldContainExactly
+            listOf("2", "4", "202", "STARTING", "900ms", "3", "-", "-", "-", "-", "exit code 0: recycled: requests")
+        lines[6].split(Regex("\\s{2,}")) shouldContainExactly listOf("-", "3", "203", "STANDBY", "1s", "0", "40.0 MiB", "-", "-", "-", "-")
     }
 
     test("status --json prints the status as one JSON object") {
@@ -87,8 +94,36 @@ class ControlCommandsTest : FunSpec({
         fake.calls.single().second shouldBe ControlRequest("stop")
     }
 
+    test("restart-worker prints the successor, exits 3 on rollback; kill-worker sends the id; unknown ids are errors") {
+        val fake = Fake { req ->
+            when {
+                req.worker == 9 -> ControlResponse(ok = false, error = "no worker with id 9 (workers: 1, 2)")
+                req.command == "kill-worker" -> ControlResponse(ok = true, detail = "worker 2 (pid 202) killed with SIGKILL; the watcher respawns it")
+                req.worker == 1 -> ControlResponse(ok = true, replaced = 1, detail = "worker 1 replaced by worker 3 (pid 301)")
+                else -> ControlResponse(ok = false, rolledBack = true, replaced = 0, error = "replacement worker 4 for worker 2 failed: boom")
+            }
+        }
+        val ok = ClusterCommand(transport = fake).test("restart-worker 1 -p c.pid")
+        ok.statusCode shouldBe 0
+        ok.stdout.trim() shouldBe "worker 1 replaced by worker 3 (pid 301)"
+        val back = ClusterCommand(transport = fake).test("restart-worker 2 -p c.pid")
+        back.statusCode shouldBe 3
+        back.stderr.trim() shouldBe "cluster restart-worker: rolled back: replacement worker 4 for worker 2 failed: boom"
+        val kill = ClusterCommand(transport = fake).test("kill-worker 2 -p c.pid")
+        kill.statusCode shouldBe 0
+        kill.stdout.trim() shouldBe "worker 2 (pid 202) killed with SIGKILL; the watcher respawns it"
+        val unknown = ClusterCommand(transport = fake).test("kill-worker 9 -p c.pid")
+        unknown.statusCode shouldBe 1
+        unknown.stderr.trim() shouldBe "cluster kill-worker: no worker with id 9 (workers: 1, 2)"
+        fake.calls.map { it.second } shouldContainExactly listOf(
+            ControlRequest("restart-worker", worker = 1), ControlRequest("restart-worker", worker = 2),
+            ControlRequest("kill-worker", worker = 2), ControlRequest("kill-worker", worker = 9),
+        )
+        ClusterCommand(transport = fake).test("kill-worker x -p c.pid").stderr shouldContain "x is not a valid integer"
+    }
+
     test("every control command requires --pid-file and no transport error goes unreported") {
-        for (cmd in listOf("status", "reload", "stop", "scale 2")) {
+        for (cmd in listOf("status", "reload", "stop", "scale 2", "restart-worker 1", "kill-worker 1")) {
             val r = ClusterCommand(transport = Fake { error("not called") }).test(cmd)
             r.statusCode shouldNotBe 0
             r.stderr shouldContain "missing option --pid-file"

@@ -112,6 +112,25 @@ class RunCommandTest : FunSpec({
         c.maxFrameSize shouldBe 1_048_576
     }
 
+    test("the recycling, standby and message-buffer flags reach the watcher config") {
+        val (o, r) = parse(
+            "--standby", "2", "--max-requests", "500", "--max-requests-jitter", "50", "--max-memory", "300MiB", "--max-rss", "1g",
+            "--message-buffer", "10", "a.B",
+        )
+        r.statusCode shouldBe 0
+        val c = o!!.config
+        c.standby shouldBe 2
+        c.maxRequests shouldBe 500
+        c.maxRequestsJitter shouldBe 50
+        c.maxMemory shouldBe (300L shl 20)
+        c.maxRss shouldBe (1L shl 30)
+        c.messageBufferCount shouldBe 10
+        c.messageBufferBytes shouldBe dev.kcluster.WatcherConfig("a.B").messageBufferBytes
+        val defaults = parse("a.B").first!!.config
+        listOf(defaults.standby, defaults.maxRequests, defaults.maxMemory, defaults.maxRss) shouldBe listOf(0, 0L, 0L, 0L)
+        defaults.messageBufferCount shouldBe 10_000
+    }
+
     test("the bare form is the run subcommand") {
         val dir = Files.createDirectories(tmp.resolve("bare"))
         listOf(
@@ -163,6 +182,11 @@ class RunCommandTest : FunSpec({
             listOf("--start-timeout", "0s") to "Error: invalid value for --start-timeout: duration '0s' must be longer than zero",
             listOf("--max-backoff", "soon") to
                 "Error: invalid value for --max-backoff: invalid duration 'soon' (use e.g. 500ms, 10s, 2m, 1h or 1m30s)",
+            listOf("--max-memory", "1.5g") to "Error: invalid value for --max-memory: invalid size '1.5g' (use e.g. 512m, 1g or 300MiB)",
+            listOf("--max-rss", "0") to "Error: invalid value for --max-rss: size '0' must be larger than zero",
+            listOf("--standby", "-1") to "Error: invalid value for --standby: -1 is not in the valid range of 0 to 1024.",
+            listOf("--max-requests", "many") to "Error: invalid value for --max-requests: many is not a valid integer",
+            listOf("--message-buffer", "0") to "Error: invalid value for --message-buffer: 0 is smaller than the minimum valid value of 1.",
         ).forEach { (argv, line) ->
             withClue(argv) { usageError(*(argv + "com.example.Main").toTypedArray()) shouldBe (line to EXIT_USAGE) }
         }
@@ -248,7 +272,8 @@ class RunCommandTest : FunSpec({
             "Usage: cluster run", "--workers", "--classpath", "--jvm-opt", "--pid-file", "--log-level", "--log-format", "--log-file",
             "--env", "--chdir", "--java", "--start-timeout", "--stop-timeout", "--ready-timeout", "--heartbeat-interval",
             "--heartbeat-timeout", "--max-restarts", "--restart-window", "--max-backoff", "--max-frame-size", "--watch", "--socket-mode",
-            "--ready-when", "cluster status", "cluster reload", "cluster stop", "cluster scale", "HUP", "USR1", "TTIN", "USR2", "Exit codes",
+            "--ready-when", "--standby", "--max-requests", "--max-requests-jitter", "--max-memory", "--max-rss", "--message-buffer",
+            "--config", "cluster restart-worker", "cluster kill-worker", "cluster status", "cluster reload", "cluster stop", "cluster scale", "HUP", "USR1", "TTIN", "USR2", "Exit codes",
         ).forEach { r.output shouldContain it }
         r.output shouldNotContain "Error"
     }
@@ -256,9 +281,9 @@ class RunCommandTest : FunSpec({
     test("the top-level help lists run, status, reload, stop and scale") {
         val r = ClusterCommand(runner = { 0 }).test(withRun(arrayOf("--help")).toList())
         r.statusCode shouldBe 0
-        val commands = Regex("""^  (\w+) {2,}\S""", RegexOption.MULTILINE).findAll(r.output.substringAfter("Commands:"))
+        val commands = Regex("""^  ([\w-]+) {2,}\S""", RegexOption.MULTILINE).findAll(r.output.substringAfter("Commands:"))
             .map { it.groupValues[1] }.toList()
-        commands shouldContainExactly listOf("run", "status", "reload", "stop", "scale")
+        commands shouldContainExactly listOf("run", "status", "reload", "stop", "scale", "restart-worker", "kill-worker")
         r.output shouldContain "cluster [OPTIONS] TARGET [ARGS]"
         r.output shouldContain "USR1 reopens the log file"
     }

@@ -1,6 +1,7 @@
 package dev.kcluster.cli.testing
 
 import dev.kcluster.Cluster
+import dev.kcluster.Message
 import org.slf4j.LoggerFactory
 import java.nio.ByteBuffer
 import java.util.concurrent.locks.LockSupport
@@ -10,7 +11,8 @@ import java.util.concurrent.locks.LockSupport
  * answers each connection with "worker <id>\n", and stops when the watcher says so. Arguments:
  * - `stubborn`: never finishes stopping (for forced stops);
  * - `fail-above N`: a worker whose id is above N fails before READY (for reload rollbacks);
- * - `crash`: crashes right after READY (for crash loops).
+ * - `crash`: crashes right after READY (for crash loops);
+ * - `flood N`: sends N messages to the watcher right after READY (nothing consumes them under `cluster`).
  */
 object TestServer {
     @JvmStatic
@@ -21,8 +23,16 @@ object TestServer {
         if (failAbove != null && id > failAbove) throw IllegalStateException("worker $id refuses to start (fail-above $failAbove)")
         val server = Cluster.serverSocketFactory().listen("127.0.0.1:0")
         log.info("hello from worker {} args={}", id, args.toList())
-        log.info("worker {} env KCL_TEST={} cwd={}", id, System.getenv("KCL_TEST"), java.nio.file.Path.of("").toAbsolutePath())
+        log.info(
+            "worker {} env KCL_TEST={} cwd={} prop kcl.test={}", id, System.getenv("KCL_TEST"), java.nio.file.Path.of("").toAbsolutePath(),
+            System.getProperty("kcl.test"),
+        )
         if ("crash" in args) throw IllegalStateException("worker $id crashes as requested")
+        args.indexOf("flood").takeIf { it >= 0 }?.let { i ->
+            val n = args[i + 1].toInt()
+            repeat(n) { k -> Cluster.channel.send(Message.ofString("message $k from worker $id")) }
+            log.info("worker {} sent {} messages", id, n)
+        }
         Thread({
             while (true) {
                 val c = runCatching { server.accept() }.getOrNull() ?: break

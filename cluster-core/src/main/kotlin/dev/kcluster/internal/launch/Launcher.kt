@@ -24,7 +24,8 @@ import java.util.jar.JarFile
 internal class Launcher(private val config: WatcherConfig) {
     val mainClass: String
     private val classpath: String
-    private val userOptions: List<String> = config.jvmOptions + JvmDefaults.environmentOptions(System.getenv() + config.environment)
+    private val settings: WorkerSettings get() = WorkerSettings.of(config)
+    private val userOptions: List<String> get() = settings.jvmOptions + JvmDefaults.environmentOptions(System.getenv() + settings.environment)
 
     /** The workers' class-data archive; null when the cache is off or cannot work with this setup. */
     val archive: ArchiveCache?
@@ -56,7 +57,7 @@ internal class Launcher(private val config: WatcherConfig) {
 
     private fun jvmOptions(clusterSize: Int): List<String> =
         (if (config.jvmDefaults) JvmDefaults.forWorkers(clusterSize, userOptions) else emptyList()) +
-            JvmDefaults.forRuntime(java, userOptions) + config.jvmOptions
+            JvmDefaults.forRuntime(java, userOptions) + settings.jvmOptions
 
     /**
      * The training run that creates the archive when it is missing or stale, or null when there is
@@ -81,11 +82,11 @@ internal class Launcher(private val config: WatcherConfig) {
         cmd += training ?: archive?.useOptions().orEmpty()
         cmd += ArchiveCache.LAUNCH_OPTIONS
         cmd += listOf("-cp", classpath, WorkerMain::class.java.name, mainClass)
-        cmd += config.args
+        cmd += settings.args
         val pb = ProcessBuilder(cmd)
         config.workingDirectory?.let { pb.directory(it.toFile()) }
         val env = pb.environment()
-        env.putAll(config.environment)
+        env.putAll(settings.environment)
         // What systemd passed to the watcher (activated sockets, the notify socket) is not the workers'.
         (SocketActivation.VARIABLES + listOf("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")).forEach(env::remove)
         env[WorkerRuntime.ENV_SOCKET] = socket.toString()
