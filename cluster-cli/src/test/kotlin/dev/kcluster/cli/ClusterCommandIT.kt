@@ -135,7 +135,8 @@ class ClusterCommandIT : FunSpec({
                 launched.stderr.contains("cluster ready: 1 worker") || !launched.process.isAlive
             }
             launched.stderr shouldContain "replacing stale pid file"
-            launched.stderr shouldContain "worker 1 env KCL_TEST=a=b cwd=$cwd"
+            // Worker records reach the log through the watcher's writer thread, possibly after "cluster ready".
+            awaitUntil("the worker's environment line", 30_000) { launched.stderr.contains("worker 1 env KCL_TEST=a=b cwd=$cwd") }
             Files.readString(pid).trim() shouldBe "${launched.pid}"
             val before = h.status(pid)
 

@@ -190,7 +190,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         if (slot == null) {
             // A standby: replaced when it crashed, through the same policy (a standby crash loop stops the cluster too).
             standbys.remove(w)
-            if (running && !reason.expected) replaceStandby(w)
+            if (running && !reason.expected) scope.launch { replaceStandby(w, reason) }
             return
         }
         if (!running || slot.worker !== w || slot !in slots) return
@@ -205,13 +205,13 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             slot.successor != null -> Unit
             // start() or scale() is waiting for this worker and reports its failure.
             w.origin != Origin.RESPAWN && !w.ready.isCompleted -> Unit
-            else -> respawn(slot, w)
+            else -> scope.launch { respawn(slot, w, reason) }
         }
     }
 
-    private suspend fun replaceStandby(old: RealWorker) {
+    private suspend fun replaceStandby(old: RealWorker, reason: dev.kcluster.ExitReason) {
         when (val d = policy.onCrash(STANDBY_SLOT, System.nanoTime() - old.startedNanos)) {
-            is RestartPolicy.Decision.GiveUp -> giveUp(old, old.exit.await())
+            is RestartPolicy.Decision.GiveUp -> giveUp(old, reason)
             is RestartPolicy.Decision.Respawn -> {
                 if (d.delayMillis > 0) delay(d.delayMillis)
                 standbys.launch()
@@ -228,8 +228,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         scope.launch { stop() }
     }
 
-    private suspend fun respawn(slot: Slot, old: RealWorker) {
-        val reason = old.exit.await()
+    private suspend fun respawn(slot: Slot, old: RealWorker, reason: dev.kcluster.ExitReason) {
         when (val d = policy.onCrash(slot.index, System.nanoTime() - old.startedNanos)) {
             is RestartPolicy.Decision.GiveUp -> giveUp(old, reason)
             is RestartPolicy.Decision.Respawn -> {
@@ -351,7 +350,8 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         // A worker that crashed while its successor was starting, when that successor then failed, is respawned now.
         for (slot in slots) {
             val w = slot.worker ?: continue
-            if (w.life is Life.Exited && !w.exit.await().expected && running) scope.launch { respawn(slot, w) }
+            val gone = w.life as? Life.Exited ?: continue
+            if (!gone.reason.expected && running) scope.launch { respawn(slot, w, gone.reason) }
         }
         standbys.fill()
         emit(ClusterEvent.RestartFinished(result))

@@ -67,6 +67,7 @@ internal class RealWorker(
 
     @Volatile var conn: Connection? = null
     val ready = CompletableDeferred<Unit>()
+    /** Completes once the exit has been handled (its WorkerExited event emitted), see [Spawner]. */
     val exit = CompletableDeferred<ExitReason>()
 
     /** Why it ends, as the worker reported it (EXIT_REASON) or the watcher found (no connection in time). */
@@ -104,7 +105,6 @@ internal class RealWorker(
         if (after != before) {
             onChange(this, before, after)
             if (after === Life.Ready) ready.complete(Unit)
-            if (after is Life.Exited) exit.complete(after.reason)
         }
         return after
     }

@@ -89,6 +89,11 @@ internal class Spawner(
             c.close()
         }
         val exited = w.transition(LifeEvent.ProcessEnded(code, w.reported, w.stderrTail())) as Life.Exited
-        onExit(w, exited)
+        try {
+            onExit(w, exited)
+        } finally {
+            // Only now: whoever waits for this exit (a stop, a restart) sees its WorkerExited event first.
+            w.exit.complete(exited.reason)
+        }
     }
 }
