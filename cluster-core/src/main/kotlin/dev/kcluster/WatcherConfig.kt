@@ -30,7 +30,8 @@ public class WatcherConfig private constructor(b: Builder) {
 
     /**
      * Whether workers get kcluster's lean JVM defaults (Serial GC, a heap bound that shares RAM among the
-     * workers, smaller thread stacks); true by default. Each is left out when [jvmOptions] (or
+     * workers, smaller thread stacks); false by default, because the same-run HTTP A/B did not show them
+     * at least as fast (see bench/README.md). Each is left out when [jvmOptions] (or
      * `JAVA_TOOL_OPTIONS`/`JDK_JAVA_OPTIONS`) set the same thing.
      */
     public val jvmDefaults: Boolean = b.jvmDefaults
@@ -116,7 +117,7 @@ public class WatcherConfig private constructor(b: Builder) {
         internal var inheritClasspath = true
         internal var javaCommand: String = Path.of(System.getProperty("java.home"), "bin", "java").toString()
         internal val jvmOptions = mutableListOf<String>()
-        internal var jvmDefaults = true
+        internal var jvmDefaults = false
         internal var classCache: ClassCache = ClassCache.AUTO
         internal val environment = linkedMapOf<String, String>()
         internal var workingDirectory: Path? = null

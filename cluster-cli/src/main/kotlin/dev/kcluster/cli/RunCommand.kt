@@ -80,7 +80,7 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
     private val javaCommand by option("--java", metavar = "PATH", help = "the java executable for workers (default: the watcher's)")
         .convert { value -> checkJava(value)?.let { fail(it) } ?: javaPath(value) }
 
-    private val jvmDefaults by option("--jvm-defaults", help = "lean (default): kcluster's small-footprint worker JVM defaults; off: the JVM's own")
+    private val jvmDefaults by option("--jvm-defaults", help = "lean: kcluster's small-footprint worker JVM defaults; off (default): the JVM's own")
         .choice("lean" to true, "off" to false)
 
     private val pidFile by option(

@@ -75,7 +75,7 @@ internal data class RunSettings(
             .readyPolicy(readyPolicy ?: ReadyPolicy.LISTEN)
             .workingDirectory(chdir)
             .classCache(classCache ?: ClassCache.AUTO)
-            .jvmDefaults(jvmDefaults ?: true)
+            .jvmDefaults(jvmDefaults ?: false)
         environment?.forEach { (k, v) -> b.environment(k, v) }
         java?.let(b::javaCommand)
         startTimeout?.let(b::startTimeout)
