@@ -125,6 +125,16 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
     private val maxFrameSize by option("--max-frame-size", metavar = "BYTES", help = "largest IPC message, either way (default 16 MiB)")
         .int()
 
+    private val metrics by option(
+        "--metrics", metavar = "ADDR", help = "serve Prometheus metrics for the whole cluster at HOST:PORT (e.g. 127.0.0.1:9400)",
+    ).convert { value ->
+        val port = value.substringAfterLast(':', "").toIntOrNull()
+        val host = value.substringBeforeLast(':', "").removePrefix("[").removeSuffix("]")
+        if (host.isEmpty() || port == null || port !in 0..65535) fail("expected HOST:PORT, got '$value'")
+        java.net.InetSocketAddress(host, port).also { if (it.isUnresolved) fail("cannot resolve host '$host'") }
+    }
+    private val metricsInterval by option("--metrics-interval", help = "how often each worker reports its meters (default 1s)").duration()
+
     private val watch by option("--watch", metavar = "PATH", help = "rolling restart when files under PATH change (repeatable)")
         .path(mustExist = true).multiple()
 
@@ -165,6 +175,7 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
         heartbeatTimeout?.let(b::heartbeatTimeout)
         maxBackoff?.let(b::maxBackoff)
         maxFrameSize?.let(b::maxFrameSize)
+        if (metrics != null) b.metrics(metrics, metricsInterval ?: java.time.Duration.ofSeconds(1))
         if (maxRestarts != null || restartWindow != null) {
             val defaults = WatcherConfig.builder(target).build()
             b.maxRestarts(maxRestarts ?: defaults.maxRestarts, restartWindow ?: defaults.restartWindow)
@@ -202,7 +213,7 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
             "heartbeatTimeout" to "--heartbeat-timeout", "heartbeatInterval" to "--heartbeat-interval",
             "startTimeout" to "--start-timeout", "stopTimeout" to "--stop-timeout", "readyTimeout" to "--ready-timeout",
             "restartWindow" to "--restart-window", "maxRestarts" to "--max-restarts", "maxBackoff" to "--max-backoff",
-            "maxFrameSize" to "--max-frame-size", "target (a main class or a jar)" to "TARGET",
+            "maxFrameSize" to "--max-frame-size", "metricsInterval" to "--metrics-interval", "target (a main class or a jar)" to "TARGET",
         ).fold(message) { m, (from, to) -> m.replace(from, to) }
             .replace(Regex("PT[0-9.HMS]+")) { m ->
                 runCatching { Durations.format(java.time.Duration.parse(m.value)) }.getOrDefault(m.value)

@@ -76,6 +76,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private lateinit var hub: IpcHub
     private lateinit var spawner: Spawner
     private var heartbeat: Job? = null
+    @Volatile private var metricsEndpoint: dev.kcluster.internal.metrics.WatcherMetrics? = null
     private val recycling = Recycling(
         config, config.heartbeatInterval.toMillis().coerceAtMost(1_000),
         workers = { slots.mapNotNull { it.worker } }, recycle = ::recycle,
@@ -111,6 +112,17 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 onExit = ::exited,
                 ops = workerOps,
             )
+            config.metricsAddress?.let { address ->
+                val extension = dev.kcluster.internal.metrics.MetricsExtension.load()
+                    ?: run { hub.close(); throw IllegalStateException("metrics at $address need the cluster-metrics module on the classpath") }
+                metricsEndpoint = try {
+                    extension.startWatcher(this, address)
+                } catch (e: Exception) {
+                    hub.close()
+                    throw IllegalStateException("cannot serve metrics at ${address.hostString}:${address.port}: ${e.message ?: e}", e)
+                }
+                spawner.metrics = metricsEndpoint
+            }
             // If this JVM ends without stop() (SIGTERM, System.exit), still remove the IPC directory;
             // the workers see their connection close and exit by themselves.
             Runtime.getRuntime().addShutdownHook(exitHook)
@@ -314,6 +326,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     }
 
     private fun finish() {
+        metricsEndpoint?.let { runCatching { it.close() } }
         messageHub.close()
         eventFlow.tryEmit(ClusterEvent.Stopped(failure))
         terminated.complete(failure)
