@@ -132,6 +132,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
 
     private fun handle(request: ControlRequest): Reply = when (request.command) {
         "status" -> Reply(ControlResponse(ok = true, watcherPid = me, status = status()))
+        "top" -> Reply(ControlResponse(ok = true, watcherPid = me, status = status(load = true)))
         "reload" -> {
             val r = runBlocking { reload("control request") }
             Reply(ControlResponse(ok = !r.rolledBack, error = r.reason, replaced = r.replaced, rolledBack = r.rolledBack))
@@ -155,10 +156,10 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
             }
             Reply(ControlResponse(ok = true, watcherPid = me, status = status()))
         }
-        else -> throw IllegalArgumentException("unknown command '${request.command}' (status, reload, stop, scale)")
+        else -> throw IllegalArgumentException("unknown command '${request.command}' (status, top, reload, stop, scale)")
     }
 
-    private fun status(): ClusterStatus = ClusterStatus(
+    private fun status(load: Boolean = false): ClusterStatus = ClusterStatus(
         watcherPid = me,
         target = options.target,
         workers = watcher.workers.map { w ->
@@ -166,7 +167,12 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
                 id = w.id, pid = w.pid, state = w.state.name,
                 uptimeMillis = Duration.between(w.startedAt, Instant.now()).toMillis().coerceAtLeast(0),
                 restarts = w.restarts, rssBytes = StatusTable.rssBytes(w.pid),
-            )
+            ).let { s ->
+                if (!load) s
+                else w.load.let { l ->
+                    s.copy(slot = w.slot, heapBytes = l.heapUsedAfterGc, openConnections = l.openConnections, requests = l.requests, cpuTicks = TopScreen.cpuTicks(w.pid))
+                }
+            }
         },
     )
 

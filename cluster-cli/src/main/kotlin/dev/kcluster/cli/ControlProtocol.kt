@@ -21,6 +21,8 @@ import kotlinx.serialization.json.Json
  *             {"ok":false,"rolledBack":true,"replaced":0,"error":"replacement worker 3 for worker 1 failed: ..."}
  *   stop   -> {"ok":true,"watcherPid":1} at once; the watcher then stops its workers and exits
  *   scale  -> {"ok":true,"status":{...}} once the cluster has the new size
+ *   top    -> like status, each worker also with "slot", "heapBytes", "openConnections", "requests" and
+ *             "cpuTicks" (user + system, /proc/PID/stat), for `cluster top`
  *
  * Unknown fields are ignored both ways, so either side may add fields.
  */
@@ -53,6 +55,13 @@ internal data class WorkerStatus(
     val uptimeMillis: Long,
     val restarts: Int,
     val rssBytes: Long? = null,
+    /** The fields below come only with `top`. */
+    val slot: Int? = null,
+    val heapBytes: Long? = null,
+    val openConnections: Int? = null,
+    val requests: Long? = null,
+    /** User plus system CPU time in clock ticks, from `/proc/PID/stat`. */
+    val cpuTicks: Long? = null,
 )
 
 internal object ControlProtocol {
