@@ -110,6 +110,15 @@ public class WatcherConfig private constructor(b: Builder) {
      */
     public val orphanExitGrace: Duration = b.orphanExitGrace
 
+    /**
+     * Where the watcher serves Prometheus metrics for the whole cluster (`--metrics`), or null for none.
+     * Needs the `cluster-metrics` module on the watcher's classpath (workers inherit it).
+     */
+    public val metricsAddress: java.net.InetSocketAddress? = b.metricsAddress
+
+    /** How often each worker ships its measurements to the watcher when [metricsAddress] is set. */
+    public val metricsInterval: Duration = b.metricsInterval
+
     /** Builds a [WatcherConfig]; every setter returns the builder. */
     public class Builder internal constructor(internal val target: String) {
         internal val args = mutableListOf<String>()
@@ -137,6 +146,8 @@ public class WatcherConfig private constructor(b: Builder) {
         internal var maxRequestsJitter: Long = 0
         internal var maxMemory: Long = 0
         internal var maxRss: Long = 0
+        internal var metricsAddress: java.net.InetSocketAddress? = null
+        internal var metricsInterval: Duration = Duration.ofSeconds(1)
         internal var messageBufferCount: Int = 10_000
         internal var messageBufferBytes: Long = 64L * 1024 * 1024
         internal var orphanExitGrace: Duration = Duration.ofMillis(50)
@@ -166,6 +177,11 @@ public class WatcherConfig private constructor(b: Builder) {
         public fun maxRequests(count: Long, jitter: Long = 0): Builder = apply { maxRequests = count; maxRequestsJitter = jitter }
         public fun maxMemory(bytes: Long): Builder = apply { maxMemory = bytes }
         public fun maxRss(bytes: Long): Builder = apply { maxRss = bytes }
+        /** Serves cluster metrics at [address] (null: none), workers reporting every [interval]. */
+        @JvmOverloads
+        public fun metrics(address: java.net.InetSocketAddress?, interval: Duration = Duration.ofSeconds(1)): Builder =
+            apply { metricsAddress = address; metricsInterval = interval }
+        public fun metrics(address: java.net.InetSocketAddress?, interval: kotlin.time.Duration): Builder = metrics(address, interval.toJavaDuration())
         public fun messageBuffer(count: Int, bytes: Long): Builder = apply { messageBufferCount = count; messageBufferBytes = bytes }
         public fun orphanExitGrace(d: Duration): Builder = apply { orphanExitGrace = d }
 
@@ -193,6 +209,7 @@ public class WatcherConfig private constructor(b: Builder) {
             require(standby >= 0) { "standby must be >= 0, was $standby" }
             require(maxRequests >= 0 && maxRequestsJitter >= 0) { "maxRequests and its jitter must be >= 0, were $maxRequests and $maxRequestsJitter" }
             require(maxMemory >= 0) { "maxMemory must be >= 0, was $maxMemory" }
+            positive("metricsInterval", metricsInterval)
             require(maxRss >= 0) { "maxRss must be >= 0, was $maxRss" }
             require(messageBufferCount >= 1) { "messageBuffer count must be >= 1, was $messageBufferCount" }
             require(messageBufferBytes >= maxFrameSize) { "messageBuffer bytes ($messageBufferBytes) must hold at least one frame of maxFrameSize ($maxFrameSize)" }

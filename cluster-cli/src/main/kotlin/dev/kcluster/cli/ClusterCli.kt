@@ -31,7 +31,7 @@ internal class ClusterCommand(
 ) : CliktCommand(name = "cluster") {
     init {
         subcommands(
-            RunCommand(runner), StatusCommand(transport), ReloadCommand(transport), StopCommand(transport), ScaleCommand(transport),
+            RunCommand(runner), StatusCommand(transport), TopCommand(transport), ReloadCommand(transport), StopCommand(transport), ScaleCommand(transport),
             RestartWorkerCommand(transport), KillWorkerCommand(transport),
         )
     }
@@ -54,7 +54,7 @@ internal class ClusterCommand(
 
     companion object {
         /** The subcommands' names: a first word that is none of these (nor help) starts `run`. */
-        val names = setOf("run", "status", "reload", "stop", "scale", "restart-worker", "kill-worker")
+        val names = setOf("run", "status", "top", "reload", "stop", "scale", "restart-worker", "kill-worker")
     }
 }
 

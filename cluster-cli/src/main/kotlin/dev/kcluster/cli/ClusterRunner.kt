@@ -181,6 +181,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
             }
             Reply(ControlResponse(ok = true, watcherPid = me, status = status(), hosts = hosts))
         }
+        "top" -> Reply(ControlResponse(ok = true, watcherPid = me, status = status(withCpu = true)))
         "reload" -> {
             val r = runBlocking { reload("control request") }
             Reply(ControlResponse(ok = !r.rolledBack, error = r.reason, replaced = r.replaced, rolledBack = r.rolledBack))
@@ -223,7 +224,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
             Reply(ControlResponse(ok = true, detail = "worker ${w.id} (pid ${w.pid}) killed with SIGKILL; the watcher respawns it"))
         }
         else -> throw IllegalArgumentException(
-            "unknown command '${request.command}' (status, reload, stop, scale, restart-worker, kill-worker)",
+            "unknown command '${request.command}' (status, top, reload, stop, scale, restart-worker, kill-worker)",
         )
     }
 
@@ -236,7 +237,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         return action(w)
     }
 
-    private fun status(): ClusterStatus {
+    private fun status(withCpu: Boolean = false): ClusterStatus {
         val now = Instant.now()
         val handles = (known.values + watcher.workers).associateBy { it.id }
         return ClusterStatus(
@@ -253,6 +254,7 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
                     restarts = w.restarts, lastExit = lastExit[w.slot],
                     rssBytes = load?.rssBytes?.takeIf { it > 0 } ?: StatusTable.rssBytes(w.pid),
                     heapBytes = load?.heapUsedAfterGc, connections = load?.openConnections, requests = load?.requests,
+                    cpuTicks = if (withCpu) TopScreen.cpuTicks(w.pid) else null,
                 )
             },
         )

@@ -31,6 +31,8 @@ import kotlinx.serialization.json.Json
  *             successor is READY and worker 4 has drained, or {"ok":false,"rolledBack":true,"replaced":0,"error":"..."}
  *   kill-worker -> {"ok":true,"detail":"worker 4 (pid 1200) killed with SIGKILL; it is respawned"} at once
  *   an unknown worker id -> {"ok":false,"error":"no worker with id 9 (workers: 1, 2, 3)"}
+ *   top    -> like status, each worker also with "slot", "heapBytes", "openConnections", "requests" and
+ *             "cpuTicks" (user + system, /proc/PID/stat), for `cluster top`
  *
  * Unknown fields are ignored both ways, so either side may add fields.
  */
@@ -99,6 +101,8 @@ internal data class WorkerStatus(
     val heapBytes: Long? = null,
     val connections: Int? = null,
     val requests: Long? = null,
+    /** User plus system CPU time in clock ticks, from `/proc/PID/stat` (with `top`). */
+    val cpuTicks: Long? = null,
 )
 
 internal object ControlProtocol {

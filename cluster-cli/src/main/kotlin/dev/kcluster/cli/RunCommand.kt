@@ -135,6 +135,15 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
         "--message-buffer", metavar = "COUNT",
         help = "worker messages kept for a consumer before new ones are dropped and counted (default 10000; cluster has no consumer)",
     ).int().restrictTo(min = 1)
+    private val metrics by option(
+        "--metrics", metavar = "ADDR", help = "serve Prometheus metrics for the whole cluster at HOST:PORT (e.g. 127.0.0.1:9400)",
+    ).convert { value ->
+        val port = value.substringAfterLast(':', "").toIntOrNull()
+        val host = value.substringBeforeLast(':', "").removePrefix("[").removeSuffix("]")
+        if (host.isEmpty() || port == null || port !in 0..65535) fail("expected HOST:PORT, got '$value'")
+        java.net.InetSocketAddress(host, port).also { if (it.isUnresolved) fail("cannot resolve host '$host'") }
+    }
+    private val metricsInterval by option("--metrics-interval", help = "how often each worker reports its meters (default 1s)").duration()
 
     private val watch by option("--watch", metavar = "PATH", help = "rolling restart when files under PATH change (repeatable)")
         .path(mustExist = true).multiple()
@@ -177,7 +186,7 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
         heartbeatTimeout = heartbeatTimeout, maxRestarts = maxRestarts, restartWindow = restartWindow, maxBackoff = maxBackoff,
         maxFrameSize = maxFrameSize, watch = watch.ifEmpty { null }, socketMode = socketMode, readyPolicy = readyPolicy,
         standby = standby, maxRequests = maxRequests, maxRequestsJitter = maxRequestsJitter, maxMemory = maxMemory, maxRss = maxRss,
-        messageBuffer = messageBuffer,
+        messageBuffer = messageBuffer, metrics = metrics, metricsInterval = metricsInterval,
     )
 
     /**

@@ -45,6 +45,8 @@ internal data class RunSettings(
     val maxMemory: Long? = null,
     val maxRss: Long? = null,
     val messageBuffer: Int? = null,
+    val metrics: java.net.InetSocketAddress? = null,
+    val metricsInterval: Duration? = null,
 ) {
     /**
      * These settings where set, [base]'s elsewhere. A list set here replaces [base]'s whole; [environment] is merged
@@ -61,7 +63,7 @@ internal data class RunSettings(
         restartWindow ?: base.restartWindow, maxBackoff ?: base.maxBackoff, maxFrameSize ?: base.maxFrameSize, watch ?: base.watch,
         socketMode ?: base.socketMode, readyPolicy ?: base.readyPolicy, standby ?: base.standby, maxRequests ?: base.maxRequests,
         maxRequestsJitter ?: base.maxRequestsJitter, maxMemory ?: base.maxMemory, maxRss ?: base.maxRss,
-        messageBuffer ?: base.messageBuffer,
+        messageBuffer ?: base.messageBuffer, metrics ?: base.metrics, metricsInterval ?: base.metricsInterval,
     )
 
     /** The defaults where nothing is set; an invalid combination is a [UsageError] naming the flag. */
@@ -86,6 +88,7 @@ internal data class RunSettings(
         maxBackoff?.let(b::maxBackoff)
         maxFrameSize?.let(b::maxFrameSize)
         standby?.let(b::standby)
+        metrics?.let { b.metrics(it, metricsInterval ?: Duration.ofSeconds(1)) }
         maxMemory?.let(b::maxMemory)
         maxRss?.let(b::maxRss)
         val defaults = WatcherConfig.builder("defaults").build()

@@ -283,7 +283,7 @@ class RunCommandTest : FunSpec({
         r.statusCode shouldBe 0
         val commands = Regex("""^  ([\w-]+) {2,}\S""", RegexOption.MULTILINE).findAll(r.output.substringAfter("Commands:"))
             .map { it.groupValues[1] }.toList()
-        commands shouldContainExactly listOf("run", "status", "reload", "stop", "scale", "restart-worker", "kill-worker")
+        commands shouldContainExactly listOf("run", "status", "top", "reload", "stop", "scale", "restart-worker", "kill-worker")
         r.output shouldContain "cluster [OPTIONS] TARGET [ARGS]"
         r.output shouldContain "USR1 reopens the log file"
     }

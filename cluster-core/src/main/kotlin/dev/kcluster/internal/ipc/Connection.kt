@@ -62,6 +62,7 @@ internal class Connection(
         try {
             while (true) {
                 val frame = reader.next() ?: break
+                dev.kcluster.internal.metrics.IpcCounters.read(frame.payload.size)
                 val handler = handlers[frame.type]
                 if (handler == null) {
                     frame.fd?.closeQuietly()
@@ -95,6 +96,7 @@ internal class Connection(
         require((fd != null) == type.carriesFd) { "$type ${if (type.carriesFd) "needs" else "takes no"} file descriptor" }
         writeLock.withLock {
             if (!isOpen) throw ClosedChannelException()
+            dev.kcluster.internal.metrics.IpcCounters.written(payload.size)
             try {
                 if (fd != null) {
                     flushLocked()

@@ -6,7 +6,7 @@ internal enum class FrameType(val code: Int, val carriesFd: Boolean = false) {
     READY(10), MESSAGE(11), LOG(12), HELD(13), PROMOTE(14),
     LISTEN(20), LISTEN_OK(21, carriesFd = true), LISTEN_ERR(22),
     CLIENT_SOCKET(30, carriesFd = true),
-    PING(40), PONG(41), STATS(42),
+    PING(40), PONG(41), STATS(42), METRICS(43),
     STOP(50), STOPPING(51), EXIT_REASON(52),
     LEADERSHIP(60);
 

@@ -92,6 +92,7 @@ internal class Launcher(private val config: WatcherConfig) {
         env[WorkerRuntime.ENV_SOCKET] = socket.toString()
         env[WorkerRuntime.ENV_ID] = workerId.toString()
         if (standby) env[WorkerRuntime.ENV_STANDBY] = "1"
+        config.metricsAddress?.let { env[dev.kcluster.internal.metrics.MetricsExtension.ENV_INTERVAL] = config.metricsInterval.toMillis().toString() }
         if (config.maxMemory > 0) env[WorkerRuntime.ENV_MAX_HEAP] = config.maxMemory.toString()
         env[WorkerRuntime.ENV_WORKERS] = clusterSize.toString()
         env[WorkerRuntime.ENV_READY] = config.readyPolicy.name

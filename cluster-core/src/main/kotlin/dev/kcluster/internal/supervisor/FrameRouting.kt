@@ -15,7 +15,8 @@ import dev.kcluster.internal.messages.MessageHub
  * [MessageHub], log records to the log relay.
  */
 internal object FrameRouting {
-    fun route(w: RealWorker, conn: Connection, messages: MessageHub<WorkerMessage>) {
+    fun route(w: RealWorker, conn: Connection, messages: MessageHub<WorkerMessage>, metrics: dev.kcluster.internal.metrics.WatcherMetrics? = null) {
+        if (metrics != null) conn.on(FrameType.METRICS) { frame -> metrics.accept(w, frame.payload) }
         conn.on(FrameType.READY) { w.transition(LifeEvent.ReportedReady) }
         conn.on(FrameType.HELD) { w.transition(LifeEvent.Held) }
         conn.on(FrameType.MESSAGE) { frame -> messages.offer(WorkerMessage(w, messageFrom(frame))) }

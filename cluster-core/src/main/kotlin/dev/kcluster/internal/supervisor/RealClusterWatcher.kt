@@ -78,6 +78,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private var heartbeat: Job? = null
     private val standbys = StandbyPool(config.standby, { spawner }, log, running = { phase == ClusterState.Phase.RUNNING }, changed = ::publish)
     private val hangs = HangHandler(config.javaCommand, scope, log, ::emit)
+    @Volatile private var metricsEndpoint: dev.kcluster.internal.metrics.WatcherMetrics? = null
     private val recycling = Recycling(
         config, config.heartbeatInterval.toMillis().coerceAtMost(1_000),
         workers = { slots.mapNotNull { it.worker } }, recycle = ::recycle,
@@ -114,6 +115,17 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 onExit = ::exited,
                 ops = workerOps,
             )
+            config.metricsAddress?.let { address ->
+                val extension = dev.kcluster.internal.metrics.MetricsExtension.load()
+                    ?: run { hub.close(); throw IllegalStateException("metrics at $address need the cluster-metrics module on the classpath") }
+                metricsEndpoint = try {
+                    extension.startWatcher(this, address)
+                } catch (e: Exception) {
+                    hub.close()
+                    throw IllegalStateException("cannot serve metrics at ${address.hostString}:${address.port}: ${e.message ?: e}", e)
+                }
+                spawner.metrics = metricsEndpoint
+            }
             // If this JVM ends without stop() (SIGTERM, System.exit), still remove the IPC directory;
             // the workers see their connection close and exit by themselves.
             Runtime.getRuntime().addShutdownHook(exitHook)
@@ -289,6 +301,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     }
 
     private fun finish() {
+        metricsEndpoint?.let { runCatching { it.close() } }
         messageHub.close()
         emit(ClusterEvent.Stopped(failure))
         terminated.complete(failure)

@@ -35,6 +35,9 @@ internal class Spawner(
     private val onExit: suspend (RealWorker, Life.Exited) -> Unit,
     private val ops: WorkerOps,
 ) {
+    /** Where METRICS frames go; set by the watcher before the first spawn when metrics are on. */
+    @Volatile var metrics: dev.kcluster.internal.metrics.WatcherMetrics? = null
+
     private val nextId = AtomicInteger()
 
     /** Launches a worker for [slot] (null: a standby); it does not take the slot (the caller decides). */
@@ -77,7 +80,7 @@ internal class Spawner(
             w.conn = conn
             w.lastPong = System.nanoTime()
             provider.serve(conn)
-            FrameRouting.route(w, conn, messages)
+            FrameRouting.route(w, conn, messages, metrics)
             conn.start()
             // A stop requested before the connection existed is delivered now.
             if (w.life is Life.Draining) runCatching { conn.send(dev.kcluster.internal.ipc.FrameType.STOP) }

@@ -4,6 +4,7 @@ import dev.kcluster.ReadyPolicy
 import dev.kcluster.internal.ipc.DEFAULT_MAX_FRAME
 import dev.kcluster.internal.ipc.Handshake
 import dev.kcluster.internal.ipc.IpcHub
+import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.log.LogOutput
 import dev.kcluster.internal.log.LogForwarding
 import java.io.PrintWriter
@@ -61,6 +62,11 @@ internal object WorkerMain {
         Runtime.getRuntime().addShutdownHook(Thread({ runCatching { conn.flush() }; orphan.gate() }, "kcluster-flush-on-exit"))
         conn.closed.whenComplete { _, _ -> if (runtime.exiting.compareAndSet(false, true)) orphanExit(orphan) }
         conn.start()
+        System.getenv(dev.kcluster.internal.metrics.MetricsExtension.ENV_INTERVAL)?.toLongOrNull()?.let { interval ->
+            val extension = dev.kcluster.internal.metrics.MetricsExtension.load()
+            if (extension == null) System.err.println("kcluster worker $id: metrics are on but cluster-metrics is not on the classpath")
+            else extension.startWorker(id, interval) { payload -> conn.isOpen && runCatching { conn.send(FrameType.METRICS, payload) }.isSuccess }
+        }
         // Ctrl-C in a terminal signals the whole foreground process group: the watcher turns it into
         // a graceful STOP, so a worker must not die of it first (SIGTERM still ends a worker).
         runCatching { sun.misc.Signal.handle(sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN) }

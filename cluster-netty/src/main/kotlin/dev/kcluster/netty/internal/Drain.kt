@@ -83,16 +83,16 @@ internal class ActivityHandler(private val state: ConnectionState) : ChannelInbo
     private var counted = false
 
     override fun channelActive(ctx: ChannelHandlerContext) {
-        if (!counted) { counted = true; dev.kcluster.Cluster.connectionOpened() }
+        if (!counted) { counted = true; dev.kcluster.Cluster.connectionOpened(); HttpMetrics.opened() }
         ctx.fireChannelActive()
     }
 
     override fun handlerAdded(ctx: ChannelHandlerContext) {
-        if (ctx.channel().isActive && !counted) { counted = true; dev.kcluster.Cluster.connectionOpened() }
+        if (ctx.channel().isActive && !counted) { counted = true; dev.kcluster.Cluster.connectionOpened(); HttpMetrics.opened() }
     }
 
     override fun channelInactive(ctx: ChannelHandlerContext) {
-        if (counted) { counted = false; dev.kcluster.Cluster.connectionClosed() }
+        if (counted) { counted = false; dev.kcluster.Cluster.connectionClosed(); HttpMetrics.closed() }
         ctx.fireChannelInactive()
     }
 
@@ -116,6 +116,9 @@ internal class ActivityHandler(private val state: ConnectionState) : ChannelInbo
 internal class HttpDrainHandler(private val state: ConnectionState) : ChannelDuplexHandler() {
     private var informational = false
     private var dropping = false
+    /** Start times of the requests in progress (pipelined ones queue), only while metrics are on. */
+    private val started = if (HttpMetrics.enabled) java.util.ArrayDeque<Long>(2) else null
+    private var status = 0
 
     override fun channelRead(ctx: ChannelHandlerContext, msg: Any) {
         if (state.upgraded) {
@@ -127,6 +130,7 @@ internal class HttpDrainHandler(private val state: ConnectionState) : ChannelDup
             if (!dropping) {
                 state.pending++
                 dev.kcluster.Cluster.countRequest()
+                started?.addLast(System.nanoTime())
             }
         }
         if (dropping) {
@@ -144,6 +148,7 @@ internal class HttpDrainHandler(private val state: ConnectionState) : ChannelDup
         if (msg is HttpResponse) {
             val status = msg.status()
             informational = status.codeClass() == HttpStatusClass.INFORMATIONAL
+            if (!informational) this.status = status.code()
             if (status == HttpResponseStatus.SWITCHING_PROTOCOLS) {
                 state.upgraded = true
                 state.pending = 0
@@ -164,6 +169,7 @@ internal class HttpDrainHandler(private val state: ConnectionState) : ChannelDup
                 return
             }
             state.pending = maxOf(0, state.pending - 1)
+            started?.pollFirst()?.let { t0 -> HttpMetrics.record(status, System.nanoTime() - t0) }
             state.lastActivity = System.nanoTime()
             ctx.write(msg, promise)
             if (state.closeAfterResponse && state.pending == 0) {
