@@ -19,6 +19,7 @@ import com.github.ajalt.clikt.parameters.types.restrictTo
 import dev.kcluster.ClassCache
 import dev.kcluster.ReadyPolicy
 import dev.kcluster.SocketMode
+import dev.kcluster.BalanceStrategy
 import dev.kcluster.WatcherConfig
 import java.io.File
 import java.nio.file.Files
@@ -129,8 +130,17 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
         .path(mustExist = true).multiple()
 
     private val socketMode by option(
-        "--socket-mode", help = "shared: the watcher binds and shares each listener; reuseport: each worker binds with SO_REUSEPORT",
-    ).choice("shared" to SocketMode.SHARED, "reuseport" to SocketMode.REUSE_PORT).default(SocketMode.SHARED, defaultForHelp = "shared")
+        "--socket-mode",
+        help = "shared: the watcher binds and shares each listener; reuseport: each worker binds with SO_REUSEPORT; " +
+            "balance: the watcher accepts and passes each connection to a worker (see --balance)",
+    ).choice("shared" to SocketMode.SHARED, "reuseport" to SocketMode.REUSE_PORT, "balance" to SocketMode.BALANCE)
+        .default(SocketMode.SHARED, defaultForHelp = "shared")
+
+    private val balance by option(
+        "--balance", help = "how --socket-mode balance picks a worker: round-robin, least-connections, or ip-hash (sticky by client address)",
+    ).choice(
+        "round-robin" to BalanceStrategy.ROUND_ROBIN, "least-connections" to BalanceStrategy.LEAST_CONNECTIONS, "ip-hash" to BalanceStrategy.IP_HASH,
+    ).default(BalanceStrategy.ROUND_ROBIN, defaultForHelp = "round-robin")
 
     private val readyPolicy by option(
         "--ready-when",
@@ -153,6 +163,7 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
             .classpath(*classpath.flatten().toTypedArray())
             .jvmOptions(jvmOptions)
             .socketMode(socketMode)
+            .balance(balance)
             .readyPolicy(readyPolicy)
             .workingDirectory(chdir)
         environment.forEach { (k, v) -> b.environment(k, v) }

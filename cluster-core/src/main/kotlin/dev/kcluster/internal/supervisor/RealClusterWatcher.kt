@@ -8,7 +8,9 @@ import dev.kcluster.ClusterWorker
 import dev.kcluster.Message
 import dev.kcluster.RestartResult
 import dev.kcluster.ServerSocketPipeProvider
+import dev.kcluster.SocketMode
 import dev.kcluster.WatcherConfig
+import dev.kcluster.internal.balance.Balancer
 import dev.kcluster.WorkerMessage
 import dev.kcluster.WorkerStatus
 import dev.kcluster.internal.ipc.FrameType
@@ -71,7 +73,8 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private val terminated = CompletableDeferred<Throwable?>()
     private val stopDone = CompletableDeferred<Unit>()
     private val policy = RestartPolicy(config.maxRestarts, config.restartWindow.toNanos(), config.maxBackoff.toMillis())
-    private val stopper = StopEscalation(config.stopTimeout.toMillis(), log)
+    private val balancer = if (config.socketMode == SocketMode.BALANCE) Balancer(config.balance, provider) else null
+    private val stopper = StopEscalation(config.stopTimeout.toMillis(), log, beforeStop = { w -> balancer?.retire(w) })
     @Volatile private var phase = ClusterState.Phase.NEW
     @Volatile private var failure: Throwable? = null
 
@@ -82,7 +85,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         config, config.heartbeatInterval.toMillis().coerceAtMost(1_000),
         workers = { slots.mapNotNull { it.worker } }, recycle = ::recycle,
     )
-    private val exitHook = Thread({ hub.close(); provider.close() }, "kcluster-watcher-exit")
+    private val exitHook = Thread({ hub.close(); balancer?.close(); provider.close() }, "kcluster-watcher-exit")
 
     init {
         if (LogOutput.source == "main") LogOutput.source = "watcher"
@@ -113,6 +116,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 },
                 onExit = ::exited,
                 ops = workerOps,
+                balancer = balancer,
             )
             // If this JVM ends without stop() (SIGTERM, System.exit), still remove the IPC directory;
             // the workers see their connection close and exit by themselves.
@@ -321,6 +325,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             heartbeat?.cancel()
             live.values.toList().map { w -> scope.async { stopper.stop(w) } }.awaitAll()
             hub.close()
+            balancer?.close()
             provider.close()
             runCatching { Runtime.getRuntime().removeShutdownHook(exitHook) }
             setPhase(ClusterState.Phase.STOPPED)

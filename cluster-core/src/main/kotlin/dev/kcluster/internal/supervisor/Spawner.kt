@@ -4,6 +4,7 @@ import dev.kcluster.ClusterException
 import dev.kcluster.ServerSocketPipeProvider
 import dev.kcluster.WatcherConfig
 import dev.kcluster.WorkerMessage
+import dev.kcluster.internal.balance.Balancer
 import dev.kcluster.internal.ipc.Handshake
 import dev.kcluster.internal.ipc.IpcHub
 import dev.kcluster.internal.log.LogRecord
@@ -34,6 +35,7 @@ internal class Spawner(
     private val onLaunched: (RealWorker) -> Unit,
     private val onExit: suspend (RealWorker, Life.Exited) -> Unit,
     private val ops: WorkerOps,
+    private val balancer: Balancer? = null,
 ) {
     private val nextId = AtomicInteger()
 
@@ -76,7 +78,7 @@ internal class Spawner(
         } else {
             w.conn = conn
             w.lastPong = System.nanoTime()
-            provider.serve(conn)
+            if (balancer != null) balancer.serve(w, conn) else provider.serve(conn)
             FrameRouting.route(w, conn, messages)
             conn.start()
             // A stop requested before the connection existed is delivered now.
