@@ -141,6 +141,7 @@ class BalanceModeTest : FunSpec({
                 }
             }
             client(200).join() // warm up: every pool and thread the watcher keeps exists now
+            answered.set(0); closed.set(0); hung.set(0)
             val before = fds()
             done.set(0)
             val clients = List(4) { client(2_500) }
