@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # bench/http.sh: HelloHttp throughput and latency, standalone vs a 2-worker cluster (shared and
-# reuseport sockets), at 64 and 1000 connections; then failed requests during two rolling restarts
+# reuseport sockets, and the watcher's balancer), at 64 and 1000 connections; the request split over the
+# workers (X-Worker-Id) at 64 connections and new connections per second with Connection: close clients;
+# then failed requests during two rolling restarts
 # under load, and requests lost when one worker is SIGKILLed under load. Loopback only.
 #
 #   bench/http.sh                 # 10 s per run (about 3 minutes in all)
 #   DURATION=5 bench/http.sh      # shorter runs
 #   WORKERS=4 THREADS=4 bench/http.sh   # THREADS: wrk threads; SERVER_THREADS=1: one event loop per process
 #   CLUSTER_THREADS=1 bench/http.sh     # one event loop per worker, standalone keeps its default
+#   MODES="shared balance" bench/http.sh # only these setups (default: standalone shared reuseport balance)
 #   CLUSTER_OPTS="--jvm-defaults off" bench/http.sh   # more `cluster` options (A/B of JVM defaults)
 #
 # Needs: java 17+, wrk (installed with apt-get when missing and running as root), the samples jar
@@ -49,7 +52,28 @@ if [ ! -f "$jar" ]; then
   (cd "$root" && mvn -B -q -pl samples -am package -DskipTests) >&2
 fi
 
-# start_server standalone|shared|reuseport: starts HelloHttp on $port, sets $server_pid, waits until it answers.
+modes="${MODES:-standalone shared reuseport balance}"
+cat >"$tmp/split.lua" <<'LUA'
+-- counts responses per X-Worker-Id; done() prints "split id=n id=n ..."
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+counts = {}
+function response(status, headers, body)
+  local id = headers["X-Worker-Id"] or "?"
+  counts[id] = (counts[id] or 0) + 1
+end
+function done(summary, latency, requests)
+  local total = {}
+  for _, t in ipairs(threads) do
+    for id, n in pairs(t:get("counts")) do total[id] = (total[id] or 0) + n end
+  end
+  local line = "split"
+  for id, n in pairs(total) do line = line .. " " .. id .. "=" .. n end
+  print(line)
+end
+LUA
+
+# start_server standalone|shared|reuseport|balance: starts HelloHttp on $port, sets $server_pid, waits until it answers.
 start_server() {
   local mode="$1"
   if [ "$mode" = standalone ]; then
@@ -116,7 +140,8 @@ await_replaced() {
 echo "kcluster HelloHttp bench: $(nproc) cores, ${duration}s per run, wrk -t$threads, $workers workers, event loops standalone=${SERVER_THREADS:-default} per-worker=${CLUSTER_THREADS:-${SERVER_THREADS:-default}}, bin/cluster"
 echo
 printf '%-24s %6s %12s %10s %10s %8s\n' "setup" "conns" "req/s" "p50" "p99" "errors"
-for mode in standalone shared reuseport; do
+: >"$tmp/extra"
+for mode in $modes; do
   start_server "$mode"
   run_wrk 64 2 "$tmp/warm"   # JIT warm-up, not reported
   for c in 64 1000; do
@@ -124,13 +149,22 @@ for mode in standalone shared reuseport; do
     label="$mode"; [ "$mode" != standalone ] && label="cluster $workers ($mode)"
     printf '%-24s %6s %12s %10s %10s %8s\n' "$label" "$c" "$(rps "$tmp/wrk")" "$(pct "$tmp/wrk" 50%)" "$(pct "$tmp/wrk" 99%)" "$(errors "$tmp/wrk")"
   done
+  # split over the workers at c64 (a Lua response hook slows wrk, so it is a run of its own), and
+  # new connections per second: every request on a new connection (Connection: close).
+  wrk -t"$threads" -c64 -d"${duration}s" -s "$tmp/split.lua" "http://127.0.0.1:$port/" >"$tmp/split" 2>&1 || true
+  wrk -t"$threads" -c64 -d"${duration}s" --timeout 10s -H "Connection: close" "http://127.0.0.1:$port/" >"$tmp/close" 2>&1 || true
+  split="$(awk '/^split/{n=0; for(i=2;i<=NF;i++){split($i,a,"="); v[i]=a[2]; n+=a[2]} for(i=2;i<=NF;i++) s=s (i>2?"/":"") sprintf("%.1f", 100*v[i]/n); print s}' "$tmp/split")"
+  printf '%-24s %14s %16s %8s\n' "$label" "${split:-?}" "$(rps "$tmp/close")" "$(errors "$tmp/close")" >>"$tmp/extra"
   stop_server
 done
+echo
+printf '%-24s %14s %16s %8s\n' "setup" "split % (c64)" "new conns/s" "errors"
+cat "$tmp/extra"
 
 echo
 load=$((duration * 3)); [ "$load" -lt 30 ] && load=30
 echo "under load (wrk -c64, $load s):"
-for mode in shared reuseport; do
+for mode in shared reuseport balance; do
   start_server "$mode"
   run_wrk 64 "$load" "$tmp/wrk" &
   wrk_pid=$!

@@ -4,6 +4,8 @@ import dev.kcluster.internal.ipc.Connection
 import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.ipc.PayloadReader
 import dev.kcluster.internal.ipc.PayloadWriter
+import dev.kcluster.internal.worker.LoadCounters
+import dev.kcluster.internal.net.BalancedServerSocketChannel
 import dev.kcluster.internal.net.JdkChannels
 import dev.kcluster.internal.net.adoptUnixChannel
 import dev.kcluster.internal.net.closeQuietly
@@ -39,6 +41,10 @@ public class ServerSocketPipeFactory internal constructor(
 ) : ServerSocketFactory, Closeable {
     private val nextId = AtomicInteger()
     private val pending = ConcurrentHashMap<Int, CompletableFuture<ServerSocketChannel>>()
+    private val pendingBacklog = ConcurrentHashMap<Int, Int>()
+
+    /** Balance mode: this worker's listeners, by the watcher's listener id. */
+    private val balanced = ConcurrentHashMap<Int, BalancedServerSocketChannel>()
 
     /**
      * A factory over [channel], a connected Unix-domain socket (for example from
@@ -70,6 +76,36 @@ public class ServerSocketPipeFactory internal constructor(
             r.str()
             future.completeExceptionally(BindException(r.str()))
         }
+        conn.on(FrameType.LISTEN_BALANCED) { frame ->
+            val r = PayloadReader(frame.payload, "LISTEN_BALANCED")
+            val id = r.i32()
+            val listener = r.i32()
+            r.bool()
+            val local = InetSocketAddress(java.net.InetAddress.getByName(r.str()), r.i32())
+            val future = pending.remove(id) ?: return@on
+            val channel = BalancedServerSocketChannel(local, pendingBacklog.remove(id) ?: 1024) {
+                balanced.remove(listener)
+                runCatching { conn.send(FrameType.UNLISTEN, PayloadWriter().i32(listener).toByteArray()) }
+            }
+            balanced[listener] = channel
+            future.complete(channel)
+        }
+        conn.on(FrameType.ACCEPTED) { frame ->
+            val fd = frame.fd!!
+            LoadCounters.received.incrementAndGet()
+            val socket = try {
+                val r = PayloadReader(frame.payload, "ACCEPTED")
+                val listener = r.i32()
+                val ipv6 = r.bool()
+                val remote = InetSocketAddress(java.net.InetAddress.getByName(r.str()), r.i32())
+                listener to JdkChannels.socketChannel(fd, JdkChannels.family(ipv6), remote)
+            } catch (e: Throwable) {
+                fd.closeQuietly()
+                throw e
+            }
+            val target = balanced[socket.first]
+            if (target == null) socket.second.closeQuietly() else target.offer(socket.second)
+        }
         conn.closed.whenComplete { error, _ ->
             val e = IOException("connection to the watcher closed", error)
             pending.values.forEach { it.completeExceptionally(e) }
@@ -80,7 +116,7 @@ public class ServerSocketPipeFactory internal constructor(
     override fun listen(address: String, options: ListenOptions): ServerSocketChannel {
         beforeListen()
         val channel = if (options.reusePort) bindReusePort(address, options) else request(address, options)
-        if (options.tcpNoDelay) setNoDelay(channel)
+        if (options.tcpNoDelay && channel !is BalancedServerSocketChannel) setNoDelay(channel)
         onListen()
         return channel
     }
@@ -97,6 +133,7 @@ public class ServerSocketPipeFactory internal constructor(
         val id = nextId.incrementAndGet()
         val future = CompletableFuture<ServerSocketChannel>()
         pending[id] = future
+        pendingBacklog[id] = options.backlog
         val payload = PayloadWriter().i32(id).str(address).i32(options.backlog).bool(options.reuseAddress).bool(options.tcpNoDelay)
             .bool(reservePort).toByteArray()
         try {
@@ -112,6 +149,7 @@ public class ServerSocketPipeFactory internal constructor(
             throw IOException("cannot listen on $address: the watcher did not answer within $timeoutMillis ms")
         } finally {
             pending.remove(id)
+            pendingBacklog.remove(id)
         }
     }
 

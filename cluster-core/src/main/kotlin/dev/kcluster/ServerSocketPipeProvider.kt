@@ -97,7 +97,7 @@ public class ServerSocketPipeProvider : Closeable {
         conn.send(FrameType.LISTEN_OK, payload, JdkChannels.fdOf(channel))
     }
 
-    private fun socketFor(address: String, options: ListenOptions): ServerSocketChannel {
+    internal fun socketFor(address: String, options: ListenOptions): ServerSocketChannel {
         val requested = parseAddress(address)
         val key = requested.format()
         synchronized(bound) {

@@ -72,8 +72,11 @@ public class WatcherConfig private constructor(b: Builder) {
     /** When a worker counts as READY. */
     public val readyPolicy: ReadyPolicy = b.readyPolicy
 
-    /** Shared listening sockets or SO_REUSEPORT. */
+    /** Shared listening sockets, SO_REUSEPORT, or the watcher's balancer. */
     public val socketMode: SocketMode = b.socketMode
+
+    /** How the balancer ([SocketMode.BALANCE]) picks the worker for each connection; ignored in other modes. */
+    public val balance: BalanceStrategy = b.balance
 
     /** The largest IPC frame in bytes, either way. */
     public val maxFrameSize: Int = b.maxFrameSize
@@ -140,6 +143,7 @@ public class WatcherConfig private constructor(b: Builder) {
         internal var maxBackoff: Duration = Duration.ofSeconds(10)
         internal var readyPolicy: ReadyPolicy = ReadyPolicy.LISTEN
         internal var socketMode: SocketMode = SocketMode.SHARED
+        internal var balance: BalanceStrategy = BalanceStrategy.ROUND_ROBIN
         internal var maxFrameSize: Int = 16 * 1024 * 1024
         internal var standby: Int = 0
         internal var maxRequests: Long = 0
@@ -172,6 +176,7 @@ public class WatcherConfig private constructor(b: Builder) {
         public fun maxBackoff(d: Duration): Builder = apply { maxBackoff = d }
         public fun readyPolicy(p: ReadyPolicy): Builder = apply { readyPolicy = p }
         public fun socketMode(m: SocketMode): Builder = apply { socketMode = m }
+        public fun balance(strategy: BalanceStrategy): Builder = apply { balance = strategy }
         public fun maxFrameSize(bytes: Int): Builder = apply { maxFrameSize = bytes }
         public fun standby(count: Int): Builder = apply { standby = count }
         public fun maxRequests(count: Long, jitter: Long = 0): Builder = apply { maxRequests = count; maxRequestsJitter = jitter }

@@ -63,6 +63,17 @@ class SharedSocketTest : FunSpec({
         }
     }
 
+    test("balance mode: plain blocking accept() in two workers takes the connections the watcher passes, in turn") {
+        withWatcher(testConfig(EchoWorker::class.java, "listen", "127.0.0.1:0") { socketMode(SocketMode.BALANCE) }, 2) { w ->
+            val ports = withTimeout(30_000) { w.messages.map { it.message.asString() }.filter { it.startsWith("port ") }.take(2).toList() }
+            val port = w.listeningAddresses.single().port
+            ports shouldBe listOf("port $port", "port $port")
+            val answers = List(6) { ask(port) }
+            answers.toSet() shouldBe w.workers.map { "worker ${it.id}" }.toSet()
+            answers.zipWithNext().all { (a, b) -> a != b } shouldBe true
+        }
+    }
+
     test("reuse-port mode gives each worker its own socket on one port") {
         val port = ServerSocket(0).use { it.localPort }
         val config = testConfig(EchoWorker::class.java, "listen", "127.0.0.1:$port") { socketMode(SocketMode.REUSE_PORT) }

@@ -20,6 +20,7 @@ import com.github.ajalt.clikt.parameters.types.restrictTo
 import dev.kcluster.ClassCache
 import dev.kcluster.ReadyPolicy
 import dev.kcluster.SocketMode
+import dev.kcluster.BalanceStrategy
 import java.io.File
 import java.nio.file.Files
 import java.nio.file.Path
@@ -149,8 +150,16 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
         .path(mustExist = true).multiple()
 
     private val socketMode by option(
-        "--socket-mode", help = "shared (default): the watcher binds and shares each listener; reuseport: each worker binds with SO_REUSEPORT",
+        "--socket-mode",
+        help = "shared (default): the watcher binds and shares each listener; reuseport: each worker binds with SO_REUSEPORT; " +
+            "balance: the watcher accepts and passes each connection to a worker (see --balance)",
     ).choice(SOCKET_MODES)
+
+    private val balance by option(
+        "--balance", help = "how --socket-mode balance picks a worker: round-robin (default), least-connections, or ip-hash (sticky by client address)",
+    ).choice(
+        "round-robin" to BalanceStrategy.ROUND_ROBIN, "least-connections" to BalanceStrategy.LEAST_CONNECTIONS, "ip-hash" to BalanceStrategy.IP_HASH,
+    )
 
     private val readyPolicy by option(
         "--ready-when",
@@ -186,7 +195,7 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
         heartbeatTimeout = heartbeatTimeout, maxRestarts = maxRestarts, restartWindow = restartWindow, maxBackoff = maxBackoff,
         maxFrameSize = maxFrameSize, watch = watch.ifEmpty { null }, socketMode = socketMode, readyPolicy = readyPolicy,
         standby = standby, maxRequests = maxRequests, maxRequestsJitter = maxRequestsJitter, maxMemory = maxMemory, maxRss = maxRss,
-        messageBuffer = messageBuffer, metrics = metrics, metricsInterval = metricsInterval,
+        messageBuffer = messageBuffer, metrics = metrics, metricsInterval = metricsInterval, balance = balance,
     )
 
     /**
@@ -225,7 +234,7 @@ internal class RunCommand(private val runner: (RunOptions) -> Int = { if (Script
         }
 
         val LOG_LEVELS = listOf("trace", "debug", "info", "warn", "error", "off")
-        val SOCKET_MODES = mapOf("shared" to SocketMode.SHARED, "reuseport" to SocketMode.REUSE_PORT)
+        val SOCKET_MODES = mapOf("shared" to SocketMode.SHARED, "reuseport" to SocketMode.REUSE_PORT, "balance" to SocketMode.BALANCE)
         val READY_POLICIES = mapOf("listen" to ReadyPolicy.LISTEN, "explicit" to ReadyPolicy.EXPLICIT, "start" to ReadyPolicy.START)
 
         /** Why a classpath [entry] is unusable, or null. */

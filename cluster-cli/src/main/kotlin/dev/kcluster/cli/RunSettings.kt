@@ -47,6 +47,7 @@ internal data class RunSettings(
     val messageBuffer: Int? = null,
     val metrics: java.net.InetSocketAddress? = null,
     val metricsInterval: Duration? = null,
+    val balance: dev.kcluster.BalanceStrategy? = null,
 ) {
     /**
      * These settings where set, [base]'s elsewhere. A list set here replaces [base]'s whole; [environment] is merged
@@ -63,7 +64,7 @@ internal data class RunSettings(
         restartWindow ?: base.restartWindow, maxBackoff ?: base.maxBackoff, maxFrameSize ?: base.maxFrameSize, watch ?: base.watch,
         socketMode ?: base.socketMode, readyPolicy ?: base.readyPolicy, standby ?: base.standby, maxRequests ?: base.maxRequests,
         maxRequestsJitter ?: base.maxRequestsJitter, maxMemory ?: base.maxMemory, maxRss ?: base.maxRss,
-        messageBuffer ?: base.messageBuffer, metrics ?: base.metrics, metricsInterval ?: base.metricsInterval,
+        messageBuffer ?: base.messageBuffer, metrics ?: base.metrics, metricsInterval ?: base.metricsInterval, balance ?: base.balance,
     )
 
     /** The defaults where nothing is set; an invalid combination is a [UsageError] naming the flag. */
@@ -88,6 +89,7 @@ internal data class RunSettings(
         maxBackoff?.let(b::maxBackoff)
         maxFrameSize?.let(b::maxFrameSize)
         standby?.let(b::standby)
+        balance?.let(b::balance)
         metrics?.let { b.metrics(it, metricsInterval ?: Duration.ofSeconds(1)) }
         maxMemory?.let(b::maxMemory)
         maxRss?.let(b::maxRss)

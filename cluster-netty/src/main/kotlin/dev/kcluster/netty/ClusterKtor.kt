@@ -1,7 +1,7 @@
 package dev.kcluster.netty
 
 import dev.kcluster.Cluster
-import dev.kcluster.netty.internal.PreboundServerSocketChannel
+import dev.kcluster.netty.internal.serverChannelFor
 import dev.kcluster.netty.internal.ServerDrainer
 import io.ktor.server.application.Application
 import io.ktor.server.engine.EmbeddedServer
@@ -55,7 +55,7 @@ public object ClusterKtor {
         val boss = NioEventLoopGroup(options.bossThreads)
         val workers = NioEventLoopGroup(options.effectiveWorkerThreads())
         val drainer = ServerDrainer(options.idleGrace, options.lingerTimeout, options.drainTimeout)
-        var serverChannel: PreboundServerSocketChannel? = null
+        var serverChannel: io.netty.channel.Channel? = null
         try {
             val server = embeddedServer(Netty, applicationEnvironment(), configure = {
                 configure()
@@ -66,7 +66,7 @@ public object ClusterKtor {
                 }
                 configureBootstrap = {
                     group(boss, workers)
-                    channelFactory(ChannelFactory<ServerSocketChannel> { PreboundServerSocketChannel(socket, options.acceptBatch).also { serverChannel = it } })
+                    channelFactory(ChannelFactory<ServerSocketChannel> { serverChannelFor(socket, options).also { serverChannel = it } })
                 }
                 channelPipelineConfig = { drainer.track(channel()) }
             }, module = module)

@@ -1,7 +1,7 @@
 package dev.kcluster.netty
 
 import dev.kcluster.Cluster
-import dev.kcluster.netty.internal.PreboundServerSocketChannel
+import dev.kcluster.netty.internal.serverChannelFor
 import dev.kcluster.netty.internal.ServerDrainer
 import io.netty.bootstrap.ServerBootstrap
 import io.netty.channel.ChannelFactory
@@ -45,7 +45,7 @@ public object ClusterNetty {
             val drainer = ServerDrainer(options.idleGrace, options.lingerTimeout, options.drainTimeout)
             val channel = ServerBootstrap()
                 .group(boss, workers)
-                .channelFactory(ChannelFactory<ServerSocketChannel> { PreboundServerSocketChannel(socket, options.acceptBatch) })
+                .channelFactory(ChannelFactory<ServerSocketChannel> { serverChannelFor(socket, options) })
                 .childOption(ChannelOption.TCP_NODELAY, options.listenOptions.tcpNoDelay)
                 .childHandler(drainer.childHandler(childHandler))
                 .register().syncUninterruptibly().channel()

@@ -8,7 +8,9 @@ import dev.kcluster.ClusterWorker
 import dev.kcluster.Message
 import dev.kcluster.RestartResult
 import dev.kcluster.ServerSocketPipeProvider
+import dev.kcluster.SocketMode
 import dev.kcluster.WatcherConfig
+import dev.kcluster.internal.balance.Balancer
 import dev.kcluster.WorkerMessage
 import dev.kcluster.WorkerStatus
 import dev.kcluster.internal.ipc.FrameType
@@ -69,7 +71,8 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private val terminated = CompletableDeferred<Throwable?>()
     private val stopDone = CompletableDeferred<Unit>()
     private val policy = RestartPolicy(config.maxRestarts, config.restartWindow.toNanos(), config.maxBackoff.toMillis())
-    private val stopper = StopEscalation(config.stopTimeout.toMillis(), log)
+    private val balancer = if (config.socketMode == SocketMode.BALANCE) Balancer(config.balance, provider) else null
+    private val stopper = StopEscalation(config.stopTimeout.toMillis(), log, beforeStop = { w -> balancer?.retire(w) })
     @Volatile private var phase = ClusterState.Phase.NEW
     @Volatile private var failure: Throwable? = null
 
@@ -83,7 +86,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         config, config.heartbeatInterval.toMillis().coerceAtMost(1_000),
         workers = { slots.mapNotNull { it.worker } }, recycle = ::recycle,
     )
-    private val exitHook = Thread({ hub.close(); provider.close() }, "kcluster-watcher-exit")
+    private val exitHook = Thread({ hub.close(); balancer?.close(); provider.close() }, "kcluster-watcher-exit")
 
     init {
         if (LogOutput.source == "main") LogOutput.source = "watcher"
@@ -114,6 +117,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 },
                 onExit = ::exited,
                 ops = workerOps,
+                balancer = balancer,
             )
             config.metricsAddress?.let { address ->
                 val extension = dev.kcluster.internal.metrics.MetricsExtension.load()
@@ -293,6 +297,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             heartbeat?.cancel()
             live.values.toList().map { w -> scope.async { stopper.stop(w) } }.awaitAll()
             hub.close()
+            balancer?.close()
             provider.close()
             runCatching { Runtime.getRuntime().removeShutdownHook(exitHook) }
             setPhase(ClusterState.Phase.STOPPED)

@@ -73,7 +73,9 @@ internal class RealWorker(
     /** Why it ends, as the worker reported it (EXIT_REASON) or the watcher found (no connection in time). */
     @Volatile var reported: String? = null
     @Volatile var lastPong: Long = System.nanoTime()
-    @Volatile private var reportedLoad: Triple<Long, Int, Long>? = null
+    /** The last load report (the balancer reads it on every connection; [load] also reads `/proc`). */
+    @Volatile var reportedLoad: LoadCounters.Report? = null
+        private set
 
     /** The request limit for `--max-requests` recycling, jitter included; 0 for none. */
     @Volatile var requestLimit: Long = 0
@@ -81,7 +83,7 @@ internal class RealWorker(
     override val load: WorkerLoad
         get() {
             val r = reportedLoad
-            return WorkerLoad(r?.first ?: 0, r?.second ?: 0, r?.third ?: 0, rss())
+            return WorkerLoad(r?.requests ?: 0, r?.connections ?: 0, r?.heapAfterGc ?: 0, rss())
         }
 
     fun report(payload: ByteArray) {

@@ -20,10 +20,9 @@ internal class Scaling(
 ) {
     /** Adds [count] slots and waits until their workers are READY; returns them. */
     suspend fun grow(count: Int): List<RealWorker> = coroutineScope {
-        val added = List(count) {
-            val slot = addSlot()
-            spawner.launch(slot, 0, Origin.INITIAL).also { slot.worker = it }
-        }
+        // All slots first, so every new worker is told the same cluster size (Cluster.workerCount).
+        val slots = List(count) { addSlot() }
+        val added = slots.map { slot -> spawner.launch(slot, 0, Origin.INITIAL).also { slot.worker = it } }
         val failures = added.map { w -> async { awaitReady(w, readyTimeoutMillis) } }.awaitAll().filterNotNull()
         for (f in failures) {
             f.worker.place?.let(removeSlot)

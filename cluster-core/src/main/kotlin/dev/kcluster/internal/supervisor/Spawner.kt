@@ -4,6 +4,7 @@ import dev.kcluster.ClusterException
 import dev.kcluster.ServerSocketPipeProvider
 import dev.kcluster.WatcherConfig
 import dev.kcluster.WorkerMessage
+import dev.kcluster.internal.balance.Balancer
 import dev.kcluster.internal.ipc.Handshake
 import dev.kcluster.internal.ipc.IpcHub
 import dev.kcluster.internal.log.LogRecord
@@ -34,6 +35,7 @@ internal class Spawner(
     private val onLaunched: (RealWorker) -> Unit,
     private val onExit: suspend (RealWorker, Life.Exited) -> Unit,
     private val ops: WorkerOps,
+    private val balancer: Balancer? = null,
 ) {
     /** Where METRICS frames go; set by the watcher before the first spawn when metrics are on. */
     @Volatile var metrics: dev.kcluster.internal.metrics.WatcherMetrics? = null
@@ -79,7 +81,7 @@ internal class Spawner(
         } else {
             w.conn = conn
             w.lastPong = System.nanoTime()
-            provider.serve(conn)
+            if (balancer != null) balancer.serve(w, conn) else provider.serve(conn)
             FrameRouting.route(w, conn, messages, metrics)
             conn.start()
             // A stop requested before the connection existed is delivered now.

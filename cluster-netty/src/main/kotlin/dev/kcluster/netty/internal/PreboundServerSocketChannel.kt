@@ -19,3 +19,8 @@ internal class PreboundServerSocketChannel(channel: ServerSocketChannel, acceptB
         // already bound
     }
 }
+
+/** The Netty server channel for [socket]: passed connections in balance mode, else accepted ones. */
+internal fun serverChannelFor(socket: ServerSocketChannel, options: dev.kcluster.netty.ServeOptions): NioServerSocketChannel =
+    if (socket is dev.kcluster.internal.net.BalancedServerSocketChannel) BalancedNettyServerChannel(socket)
+    else PreboundServerSocketChannel(socket, options.acceptBatch)

@@ -1,0 +1,250 @@
+package dev.kcluster.internal.balance
+
+import dev.kcluster.BalanceStrategy
+import dev.kcluster.ListenOptions
+import dev.kcluster.ServerSocketPipeProvider
+import dev.kcluster.internal.ipc.Connection
+import dev.kcluster.internal.ipc.FrameType
+import dev.kcluster.internal.ipc.PayloadReader
+import dev.kcluster.internal.ipc.PayloadWriter
+import dev.kcluster.internal.net.JdkChannels
+import dev.kcluster.internal.net.closeQuietly
+import dev.kcluster.internal.net.isV6
+import dev.kcluster.internal.supervisor.Life
+import dev.kcluster.internal.supervisor.RealWorker
+import dev.kcluster.setNoDelay
+import org.slf4j.LoggerFactory
+import java.io.Closeable
+import java.io.IOException
+import java.net.InetSocketAddress
+import java.nio.channels.ClosedSelectorException
+import java.nio.channels.SelectionKey
+import java.nio.channels.Selector
+import java.nio.channels.ServerSocketChannel
+import java.nio.channels.SocketChannel
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.atomic.AtomicLong
+
+/**
+ * The watcher's balancer ([dev.kcluster.SocketMode.BALANCE]): one thread accepts on every listener the
+ * workers asked for, in batches (until the accept queue is empty), and passes each connection to a
+ * READY worker of that listener with one `sendmsg` (an ACCEPTED frame and the descriptor on the worker's
+ * IPC connection), then closes its own copy. A worker leaves the rotation before STOP reaches it
+ * ([retire]); a send that fails (the worker died) is retried on another worker.
+ */
+internal class Balancer(
+    private val strategy: BalanceStrategy,
+    private val provider: ServerSocketPipeProvider,
+) : Closeable {
+    private class Listener(val id: Int, val channel: ServerSocketChannel) {
+        val members = CopyOnWriteArrayList<Member>()
+        val turn = AtomicInteger()
+    }
+
+    /** One worker as the balancer sees it; [lock] orders sends with [retire]. */
+    private class Member(val worker: RealWorker, val conn: Connection) {
+        val lock = Any()
+        val sent = AtomicLong()
+        @Volatile var retired = false
+    }
+
+    private val log = LoggerFactory.getLogger(Balancer::class.java)
+    private val listeners = ConcurrentHashMap<String, Listener>()
+    private val byId = ConcurrentHashMap<Int, Listener>()
+    private val members = ConcurrentHashMap<Int, Member>()
+    private val nextId = AtomicInteger()
+    private val selector: Selector = Selector.open()
+    private val pendingRegistration = java.util.concurrent.ConcurrentLinkedQueue<Listener>()
+    @Volatile private var closed = false
+    private val thread = Thread(::acceptLoop, "kcluster-balancer").apply { isDaemon = true; start() }
+
+    /** Connections passed to workers so far. */
+    val passed = AtomicLong()
+
+    /** Serves LISTEN and UNLISTEN from [w]: addresses are bound once, and [w] joins their rotation. */
+    fun serve(w: RealWorker, conn: Connection) {
+        val member = Member(w, conn).also { members[w.id] = it }
+        conn.on(FrameType.LISTEN) { frame -> answer(member, frame) }
+        conn.on(FrameType.UNLISTEN) { frame ->
+            val id = PayloadReader(frame.payload, "UNLISTEN").i32()
+            byId[id]?.members?.remove(member)
+        }
+        conn.closed.whenComplete { _, _ -> forget(w) }
+    }
+
+    private fun answer(member: Member, frame: dev.kcluster.internal.ipc.Frame) {
+        val r = PayloadReader(frame.payload, "LISTEN")
+        val id = r.i32()
+        val address = r.str()
+        val options = ListenOptions(backlog = r.i32().coerceAtLeast(1), reuseAddress = r.bool(), tcpNoDelay = r.bool())
+        val listener = try {
+            val channel = provider.socketFor(address, options)
+            listeners.computeIfAbsent((channel.localAddress as InetSocketAddress).toString()) {
+                if (options.tcpNoDelay) setNoDelay(channel)
+                Listener(nextId.incrementAndGet(), channel).also { l ->
+                    byId[l.id] = l
+                    pendingRegistration += l
+                    selector.wakeup()
+                }
+            }
+        } catch (e: Exception) {
+            log.warn("cannot listen on {} for worker {}: {}", address, member.worker.id, e.message)
+            member.conn.send(FrameType.LISTEN_ERR, PayloadWriter().i32(id).str(e.javaClass.name).str(e.message ?: e.toString()).toByteArray())
+            return
+        }
+        if (member !in listener.members) listener.members += member
+        val local = listener.channel.localAddress as InetSocketAddress
+        member.conn.send(
+            FrameType.LISTEN_BALANCED,
+            PayloadWriter().i32(id).i32(listener.id).bool(local.isV6).str(local.address.hostAddress).i32(local.port).toByteArray(),
+        )
+    }
+
+    /**
+     * Takes [w] out of every rotation; once this returns, no connection is being or will be sent to it,
+     * so a STOP sent next arrives after the last connection it was given.
+     */
+    fun retire(w: RealWorker) {
+        val m = members[w.id] ?: return
+        m.retired = true
+        synchronized(m.lock) {}
+    }
+
+    private fun forget(w: RealWorker) {
+        val m = members.remove(w.id) ?: return
+        m.retired = true
+        listeners.values.forEach { it.members.remove(m) }
+    }
+
+    private fun routable(m: Member) = !m.retired && m.worker.life === Life.Ready && m.worker.place != null && m.conn.isOpen
+
+    private fun acceptLoop() {
+        try {
+            while (!closed) {
+                while (true) {
+                    val l = pendingRegistration.poll() ?: break
+                    l.channel.configureBlocking(false)
+                    l.channel.register(selector, SelectionKey.OP_ACCEPT, l)
+                }
+                selector.select(1_000)
+                val keys = selector.selectedKeys()
+                for (key in keys) {
+                    val l = key.attachment() as Listener
+                    if (!key.isValid) continue
+                    if (l.members.none(::routable)) {
+                        // Nobody to take it: leave connections in the kernel's queue, look again shortly.
+                        key.interestOps(0)
+                        parked += key
+                        continue
+                    }
+                    acceptBatch(l)
+                }
+                keys.clear()
+                if (parked.isNotEmpty()) unpark()
+            }
+        } catch (_: ClosedSelectorException) {
+        } catch (e: Throwable) {
+            if (!closed) log.error("balancer accept loop failed", e)
+        }
+    }
+
+    private val parked = ArrayList<SelectionKey>()
+
+    private fun unpark() {
+        Thread.sleep(10)
+        val it = parked.iterator()
+        while (it.hasNext()) {
+            val k = it.next()
+            if (!k.isValid) { it.remove(); continue }
+            if ((k.attachment() as Listener).members.any(::routable)) {
+                k.interestOps(SelectionKey.OP_ACCEPT)
+                it.remove()
+            }
+        }
+    }
+
+    private fun acceptBatch(l: Listener) {
+        repeat(MAX_BATCH) {
+            val socket = try {
+                l.channel.accept() ?: return
+            } catch (e: IOException) {
+                if (!closed) log.warn("accept on {} failed: {}", l.channel, e.message)
+                return
+            }
+            route(l, socket)
+        }
+    }
+
+    /** Sends [socket] to a chosen worker; on a failed send, to another; closes it when nobody can take it. */
+    private fun route(l: Listener, socket: SocketChannel) {
+        val remote = try {
+            socket.remoteAddress as InetSocketAddress
+        } catch (e: IOException) {
+            socket.closeQuietly()
+            return
+        }
+        val payload = PayloadWriter(48).i32(l.id).bool(remote.isV6).str(remote.address.hostAddress).i32(remote.port).toByteArray()
+        val fd = JdkChannels.fdOf(socket)
+        val tried = HashSet<Member>()
+        while (true) {
+            val m = choose(l, remote, tried) ?: break
+            tried += m
+            val sent = synchronized(m.lock) {
+                if (!routable(m)) return@synchronized false
+                try {
+                    m.conn.send(FrameType.ACCEPTED, payload, fd)
+                    m.sent.incrementAndGet()
+                    true
+                } catch (e: IOException) {
+                    false
+                }
+            }
+            if (sent) {
+                passed.incrementAndGet()
+                socket.closeQuietly()
+                return
+            }
+        }
+        socket.closeQuietly()
+    }
+
+    private fun choose(l: Listener, remote: InetSocketAddress, tried: Set<Member>): Member? {
+        val candidates = l.members.filter { it !in tried && routable(it) }
+        if (candidates.isEmpty()) return null
+        return when (strategy) {
+            BalanceStrategy.ROUND_ROBIN -> candidates[Math.floorMod(l.turn.getAndIncrement(), candidates.size)]
+            BalanceStrategy.LEAST_CONNECTIONS -> candidates.minBy { m ->
+                val r = m.worker.reportedLoad
+                (r?.connections?.toLong() ?: 0L) + (m.sent.get() - (r?.received ?: 0L)).coerceAtLeast(0)
+            }
+            BalanceStrategy.IP_HASH -> {
+                val key = remote.address.address
+                candidates.maxBy { m -> Rendezvous.weight(key, m.worker.slot) }
+            }
+        }
+    }
+
+    override fun close() {
+        closed = true
+        runCatching { selector.close() }
+        thread.join(2_000)
+    }
+
+    private companion object {
+        const val MAX_BATCH = 256
+    }
+}
+
+/** Rendezvous (highest random weight) hashing: a client address's weight for each slot. */
+internal object Rendezvous {
+    fun weight(key: ByteArray, slot: Int): Long {
+        var h = -0x3c9d3c7c3b6bL xor (slot.toLong() * -0x61c8864680b583ebL)
+        for (b in key) h = (h xor (b.toLong() and 0xff)) * 0x100000001b3L
+        // final avalanche (splitmix64)
+        h = (h xor (h ushr 30)) * -0x40a7b892e31b1a47L
+        h = (h xor (h ushr 27)) * -0x6b2fb644ecceee15L
+        return h xor (h ushr 31)
+    }
+}
