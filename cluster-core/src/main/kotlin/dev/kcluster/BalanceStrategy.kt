@@ -6,14 +6,14 @@ public enum class BalanceStrategy {
     ROUND_ROBIN,
 
     /**
-     * The worker with the fewest open connections ([WorkerLoad.openConnections], as last reported) plus the
-     * connections sent to it that its last report did not count yet, so a burst is spread too.
+     * The worker with the fewest open connections ([WorkerLoad.openConnections], as last reported) plus the connections sent to it that its
+     * last report did not count yet, so a burst is spread too.
      */
     LEAST_CONNECTIONS,
 
     /**
-     * Sticky by client address: rendezvous hashing of the address over the workers' slot numbers, so one
-     * address keeps its worker while the set of slots is the same (a restarted worker keeps its slot's clients).
+     * Sticky by client address: rendezvous hashing of the address over the workers' slot numbers, so one address keeps its worker while the
+     * set of slots is the same (a restarted worker keeps its slot's clients).
      */
     IP_HASH,
 }

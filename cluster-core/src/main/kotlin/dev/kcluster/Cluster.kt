@@ -1,17 +1,16 @@
 package dev.kcluster
 
+import dev.kcluster.internal.standalone.StandaloneRuntime
 import dev.kcluster.internal.worker.LoadCounters
 import dev.kcluster.internal.worker.WorkerRuntime
-import dev.kcluster.internal.standalone.StandaloneRuntime
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.runBlocking
 
 /**
- * What a program calls to take part in a cluster. The same program runs unchanged standalone:
- * then [isWorker] is false, [serverSocketFactory] binds locally, and [awaitTermination] waits
- * for SIGTERM, SIGINT or SIGHUP.
+ * What a program calls to take part in a cluster. The same program runs unchanged standalone: then [isWorker] is false,
+ * [serverSocketFactory] binds locally, and [awaitTermination] waits for SIGTERM, SIGINT or SIGHUP.
  *
  * ```java
  * ServerSocketChannel server = Cluster.serverSocketFactory().listen("127.0.0.1:8080");
@@ -20,28 +19,33 @@ import kotlinx.coroutines.runBlocking
  * ```
  */
 public object Cluster {
-    private val runtime: WorkerRuntime? get() = WorkerRuntime.current
+    private val runtime: WorkerRuntime?
+        get() = WorkerRuntime.current
 
     /** True in a worker launched by a watcher. */
     @JvmStatic
-    public val isWorker: Boolean get() = runtime != null
+    public val isWorker: Boolean
+        get() = runtime != null
 
     /** This worker's id (1, 2, …; never reused within a watcher), or 0 when standalone. */
     @JvmStatic
     @get:JvmName("workerId")
-    public val workerId: Int get() = runtime?.id ?: StandaloneRuntime.WORKER_ID
+    public val workerId: Int
+        get() = runtime?.id ?: StandaloneRuntime.WORKER_ID
 
     /**
-     * How many workers the watcher was running or starting when this worker was launched (1 standalone).
-     * A hint for sizing per-process resources, e.g. event-loop threads = cores / workerCount.
+     * How many workers the watcher was running or starting when this worker was launched (1 standalone). A hint for sizing per-process
+     * resources, e.g. event-loop threads = cores / workerCount.
      */
     @JvmStatic
     @get:JvmName("workerCount")
-    public val workerCount: Int get() = runtime?.clusterSize ?: 1
+    public val workerCount: Int
+        get() = runtime?.clusterSize ?: 1
 
     /**
-     * The message channel to the watcher. Standalone it exists only under a front end that plays the
-     * watcher's part in-process (the DSL's `--standalone`).
+     * The message channel to the watcher. Standalone it exists only under a front end that plays the watcher's part in-process (the DSL's
+     * `--standalone`).
+     *
      * @throws IllegalStateException when standalone otherwise.
      */
     @JvmStatic
@@ -50,29 +54,30 @@ public object Cluster {
         get() = runtime ?: if (StandaloneRuntime.loopbackEnabled) StandaloneRuntime.channel else worker("Cluster.channel")
 
     /**
-     * This worker's share of the group's leadership: at most one worker of a group of coordinated
-     * watchers (`cluster-zookeeper`) is leader at a time, and each grant carries a growing epoch. It turns
-     * false when the watcher revokes it or the connection to the watcher is lost. Without coordination, and
-     * standalone, it stays [Leadership.NONE]. Java: `JavaCluster.onLeadership(listener)`.
+     * This worker's share of the group's leadership: at most one worker of a group of coordinated watchers (`cluster-zookeeper`) is leader
+     * at a time, and each grant carries a growing epoch. It turns false when the watcher revokes it or the connection to the watcher is
+     * lost. Without coordination, and standalone, it stays [Leadership.NONE]. Java: `JavaCluster.onLeadership(listener)`.
      */
     @JvmStatic
     @get:JvmName("leadership")
-    public val leadership: StateFlow<Leadership> get() = runtime?.leadership ?: noLeadership
+    public val leadership: StateFlow<Leadership>
+        get() = runtime?.leadership ?: noLeadership
 
     private val noLeadership = MutableStateFlow(Leadership.NONE)
 
     /**
      * Client connections the watcher hands to this worker (`ClusterWorker.sendSocket`).
+     *
      * @throws IllegalStateException when standalone.
      */
     @JvmStatic
     @get:JvmName("clientSockets")
-    public val clientSockets: ClientSocketReceivePipe get() = worker("Cluster.clientSockets").clientSockets
+    public val clientSockets: ClientSocketReceivePipe
+        get() = worker("Cluster.clientSockets").clientSockets
 
     /**
-     * Listening sockets from the watcher in a worker (shared, or SO_REUSEPORT when the cluster runs in
-     * reuse-port mode), or bound locally when standalone (where the first call also installs the
-     * SIGTERM/SIGINT/SIGHUP handlers of [awaitTermination]).
+     * Listening sockets from the watcher in a worker (shared, or SO_REUSEPORT when the cluster runs in reuse-port mode), or bound locally
+     * when standalone (where the first call also installs the SIGTERM/SIGINT/SIGHUP handlers of [awaitTermination]).
      */
     @JvmStatic
     public fun serverSocketFactory(): ServerSocketFactory {
@@ -84,8 +89,8 @@ public object Cluster {
     }
 
     /**
-     * Tells the watcher this worker can take traffic (once; later calls do nothing). Standalone it
-     * installs the signal handlers [awaitTermination] waits for, so a signal is never missed.
+     * Tells the watcher this worker can take traffic (once; later calls do nothing). Standalone it installs the signal handlers
+     * [awaitTermination] waits for, so a signal is never missed.
      */
     @JvmStatic
     public fun ready() {
@@ -94,8 +99,8 @@ public object Cluster {
     }
 
     /**
-     * Suspends until this program should stop: the watcher's STOP, the loss of the watcher, or [stop];
-     * standalone, SIGTERM, SIGINT or SIGHUP (a second signal exits at once).
+     * Suspends until this program should stop: the watcher's STOP, the loss of the watcher, or [stop]; standalone, SIGTERM, SIGINT or
+     * SIGHUP (a second signal exits at once).
      */
     public suspend fun awaitTermination() {
         val rt = runtime
@@ -103,13 +108,11 @@ public object Cluster {
     }
 
     /** [awaitTermination] for Java and other blocking callers. */
-    @JvmStatic
-    @Throws(InterruptedException::class)
-    public fun awaitTerminationBlocking(): Unit = runBlocking { awaitTermination() }
+    @JvmStatic @Throws(InterruptedException::class) public fun awaitTerminationBlocking(): Unit = runBlocking { awaitTermination() }
 
     /**
-     * Stops this worker gracefully: the watcher is told not to replace it, and [awaitTermination]
-     * returns. Standalone it ends [awaitTermination] too.
+     * Stops this worker gracefully: the watcher is told not to replace it, and [awaitTermination] returns. Standalone it ends
+     * [awaitTermination] too.
      */
     @JvmStatic
     public fun stop() {
@@ -135,10 +138,12 @@ public object Cluster {
         LoadCounters.connections.decrementAndGet()
     }
 
-    private fun worker(what: String): WorkerRuntime = runtime ?: throw IllegalStateException(
-        "$what is only available in a worker started by a cluster watcher; check Cluster.isWorker first " +
-            "(standalone, use Cluster.serverSocketFactory() and Cluster.awaitTermination(), which work everywhere)",
-    )
+    private fun worker(what: String): WorkerRuntime =
+        runtime
+            ?: throw IllegalStateException(
+                "$what is only available in a worker started by a cluster watcher; check Cluster.isWorker first " +
+                    "(standalone, use Cluster.serverSocketFactory() and Cluster.awaitTermination(), which work everywhere)"
+            )
 
     private fun standalone(): CompletableDeferred<Unit> = StandaloneRuntime.termination()
 }

@@ -18,18 +18,19 @@ public sealed class ClusterEvent {
     }
 
     /** A crashed worker was replaced by [worker] after [delayMillis]. */
-    public class WorkerRespawned(public val previous: ClusterWorker, public val worker: ClusterWorker, public val delayMillis: Long) : ClusterEvent() {
+    public class WorkerRespawned(public val previous: ClusterWorker, public val worker: ClusterWorker, public val delayMillis: Long) :
+        ClusterEvent() {
         override fun toString(): String = "WorkerRespawned(${previous.describe()} -> ${worker.describe()} after $delayMillis ms)"
     }
 
     /** A worker missed heartbeats; [threadDump] is its thread dump when one could be taken. It is killed next. */
     public class WorkerUnresponsive(public val worker: ClusterWorker, public val threadDump: String?) : ClusterEvent() {
-        override fun toString(): String = "WorkerUnresponsive(${worker.describe()}, ${if (threadDump != null) "thread dump taken" else "no thread dump"})"
+        override fun toString(): String =
+            "WorkerUnresponsive(${worker.describe()}, ${if (threadDump != null) "thread dump taken" else "no thread dump"})"
     }
 
     /**
-     * A worker passed a recycling limit and is being replaced (successor first, then it drains); [reason]
-     * is `requests`, `heap` or `rss`.
+     * A worker passed a recycling limit and is being replaced (successor first, then it drains); [reason] is `requests`, `heap` or `rss`.
      */
     public class WorkerRecycling(public val worker: ClusterWorker, public val reason: String) : ClusterEvent() {
         override fun toString(): String = "WorkerRecycling(${worker.describe()}, $reason)"

@@ -3,9 +3,8 @@ package dev.kcluster
 import java.time.Instant
 
 /**
- * A snapshot of a cluster: the watcher's [phase] and its live workers in slot order
- * ([ClusterWatcher.state]). During a rolling restart a slot can show two workers: the old one and
- * its successor, until the successor is READY and the old one has exited.
+ * A snapshot of a cluster: the watcher's [phase] and its live workers in slot order ([ClusterWatcher.state]). During a rolling restart a
+ * slot can show two workers: the old one and its successor, until the successor is READY and the old one has exited.
  */
 public data class ClusterState(
     /** Where the watcher is in its life. */
@@ -14,10 +13,17 @@ public data class ClusterState(
     public val workers: List<WorkerStatus>,
 ) {
     /** The watcher's life: NEW → STARTING → RUNNING → STOPPING → STOPPED. */
-    public enum class Phase { NEW, STARTING, RUNNING, STOPPING, STOPPED }
+    public enum class Phase {
+        NEW,
+        STARTING,
+        RUNNING,
+        STOPPING,
+        STOPPED,
+    }
 
     /** How many workers are READY. */
-    public val readyCount: Int get() = workers.count { it.state == WorkerState.READY }
+    public val readyCount: Int
+        get() = workers.count { it.state == WorkerState.READY }
 }
 
 /** One worker in a [ClusterState]. */

@@ -1,10 +1,10 @@
 package dev.kcluster
 
 import dev.kcluster.internal.supervisor.RealClusterWatcher
+import java.net.InetSocketAddress
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.SharedFlow
 import kotlinx.coroutines.flow.StateFlow
-import java.net.InetSocketAddress
 
 /**
  * Starts worker JVMs, keeps them healthy, and carries messages and sockets to and from them.
@@ -25,13 +25,11 @@ public interface ClusterWatcher : AutoCloseable {
     /**
      * Messages from all workers. Completes after [stop], once every worker's last message is in.
      *
-     * Every active collector gets every message. While nobody collects, messages wait for the first
-     * collector, up to [WatcherConfig.messageBufferCount] messages and [WatcherConfig.messageBufferBytes]
-     * bytes; the same bound applies to each collector that falls behind. A message that does not fit is
-     * dropped and counted in [droppedMessages], and the watcher logs one warning when dropping starts.
-     * (Workers are never slowed down: their messages arrive on the thread that answers heartbeats.) A
-     * collector that ends while it is the only one hands back what it had not taken, so `first { }`
-     * followed by `collect { }` loses nothing.
+     * Every active collector gets every message. While nobody collects, messages wait for the first collector, up to
+     * [WatcherConfig.messageBufferCount] messages and [WatcherConfig.messageBufferBytes] bytes; the same bound applies to each collector
+     * that falls behind. A message that does not fit is dropped and counted in [droppedMessages], and the watcher logs one warning when
+     * dropping starts. (Workers are never slowed down: their messages arrive on the thread that answers heartbeats.) A collector that ends
+     * while it is the only one hands back what it had not taken, so `first { }` followed by `collect { }` loses nothing.
      */
     public val messages: Flow<WorkerMessage>
 
@@ -39,9 +37,8 @@ public interface ClusterWatcher : AutoCloseable {
     public val droppedMessages: Long
 
     /**
-     * Lifecycle events; subscribe before [start] to see them all. Events are never held back for a slow
-     * subscriber: one that falls 4,096 events behind makes the watcher drop new events (counted, and
-     * logged once) rather than block.
+     * Lifecycle events; subscribe before [start] to see them all. Events are never held back for a slow subscriber: one that falls 4,096
+     * events behind makes the watcher drop new events (counted, and logged once) rather than block.
      */
     public val events: SharedFlow<ClusterEvent>
 
@@ -53,14 +50,15 @@ public interface ClusterWatcher : AutoCloseable {
 
     /**
      * Launches [count] workers and waits until all are READY.
+     *
      * @throws ClusterException when a worker fails before READY (all workers are then stopped).
      * @throws IllegalStateException when called twice.
      */
     public suspend fun start(count: Int)
 
     /**
-     * Stops every worker gracefully: STOP, then after [ClusterWatcher.config]'s stop timeout SIGTERM, then
-     * SIGKILL. Idempotent; a concurrent call waits for the first.
+     * Stops every worker gracefully: STOP, then after [ClusterWatcher.config]'s stop timeout SIGTERM, then SIGKILL. Idempotent; a
+     * concurrent call waits for the first.
      */
     public suspend fun stop()
 
@@ -81,8 +79,7 @@ public interface ClusterWatcher : AutoCloseable {
 
     public companion object {
         /** A watcher for [config]; nothing starts before [start]. */
-        @JvmStatic
-        public fun create(config: WatcherConfig): ClusterWatcher = RealClusterWatcher(config)
+        @JvmStatic public fun create(config: WatcherConfig): ClusterWatcher = RealClusterWatcher(config)
     }
 }
 

@@ -29,29 +29,28 @@ public interface ClusterWorker {
 
     /**
      * Sends [message] to this worker only.
+     *
      * @throws IOException when the worker is not connected (starting, or gone).
      */
-    @Throws(IOException::class)
-    public fun send(message: Message)
+    @Throws(IOException::class) public fun send(message: Message)
 
     /**
-     * Hands an accepted client [socket] (with optional [data]) to this worker, which receives it
-     * from [Cluster.clientSockets]. On success this process's copy is closed; on failure the caller keeps it.
+     * Hands an accepted client [socket] (with optional [data]) to this worker, which receives it from [Cluster.clientSockets]. On success
+     * this process's copy is closed; on failure the caller keeps it.
      */
-    @Throws(IOException::class)
-    public fun sendSocket(socket: SocketChannel, data: Message?)
+    @Throws(IOException::class) public fun sendSocket(socket: SocketChannel, data: Message?)
 
     /**
-     * Replaces this worker alone, like one step of a rolling restart: its successor takes the slot once
-     * READY, then this worker drains and exits. Rolled back (this worker kept) when the successor fails.
-     * Java: `JavaClusterWatcher.restartWorker`.
+     * Replaces this worker alone, like one step of a rolling restart: its successor takes the slot once READY, then this worker drains and
+     * exits. Rolled back (this worker kept) when the successor fails. Java: `JavaClusterWatcher.restartWorker`.
+     *
      * @throws IllegalStateException when the watcher is not running or this is a standby.
      */
     public suspend fun restart(): RestartResult
 
     /**
-     * Stops this worker gracefully (STOP, then SIGTERM, then SIGKILL) and removes its slot: the cluster
-     * shrinks by one (stopping the last worker stops the watcher). Java: `JavaClusterWatcher.stopWorker`.
+     * Stops this worker gracefully (STOP, then SIGTERM, then SIGKILL) and removes its slot: the cluster shrinks by one (stopping the last
+     * worker stops the watcher). Java: `JavaClusterWatcher.stopWorker`.
      */
     public suspend fun stop()
 

@@ -6,10 +6,12 @@ package dev.kcluster
  * @property backlog the accept queue length.
  * @property reuseAddress SO_REUSEADDR, so a restarted cluster can bind while old connections linger.
  * @property tcpNoDelay TCP_NODELAY for accepted connections (set on the listener; Linux passes it on).
- * @property reusePort bind a socket of this process's own with SO_REUSEPORT instead of sharing the
- *   watcher's socket; the kernel balances connections between the processes.
+ * @property reusePort bind a socket of this process's own with SO_REUSEPORT instead of sharing the watcher's socket; the kernel balances
+ *   connections between the processes.
  */
-public class ListenOptions @JvmOverloads constructor(
+public class ListenOptions
+@JvmOverloads
+constructor(
     public val backlog: Int = 1024,
     public val reuseAddress: Boolean = true,
     public val tcpNoDelay: Boolean = true,
@@ -27,7 +29,6 @@ public class ListenOptions @JvmOverloads constructor(
 
     public companion object {
         /** Backlog 1024, SO_REUSEADDR, TCP_NODELAY, a shared socket. */
-        @JvmField
-        public val DEFAULT: ListenOptions = ListenOptions()
+        @JvmField public val DEFAULT: ListenOptions = ListenOptions()
     }
 }

@@ -31,9 +31,8 @@ public class LocalServerSocketFactory : ServerSocketFactory {
 }
 
 /**
- * TCP_NODELAY on a listener, which Linux copies to every connection it accepts. The JDK does not
- * offer the option on server channels, so it goes through the internal adapter; without the
- * opens flag it is skipped (Netty and most servers set it on accepted channels anyway).
+ * TCP_NODELAY on a listener, which Linux copies to every connection it accepts. The JDK does not offer the option on server channels, so it
+ * goes through the internal adapter; without the opens flag it is skipped (Netty and most servers set it on accepted channels anyway).
  */
 internal fun setNoDelay(channel: ServerSocketChannel) {
     runCatching {
@@ -41,7 +40,8 @@ internal fun setNoDelay(channel: ServerSocketChannel) {
         dev.kcluster.internal.net.JdkChannels.setOption(
             dev.kcluster.internal.net.JdkChannels.fdOf(channel),
             dev.kcluster.internal.net.JdkChannels.family(local.address is java.net.Inet6Address),
-            StandardSocketOptions.TCP_NODELAY, true,
+            StandardSocketOptions.TCP_NODELAY,
+            true,
         )
     }
 }

@@ -10,17 +10,19 @@ import kotlinx.serialization.serializer
 /**
  * One message between the watcher and a worker: a [type] name and its encoded bytes.
  *
- * Kotlin values go through kotlinx-serialization (JSON) and are typed by their serial name;
- * `String` and `ByteArray` have fixed types (`kotlin.String`, `kotlin.ByteArray`, the latter sent
- * raw), so Java's [ofString]/[ofBytes] and Kotlin's `Message.of("…")` are interchangeable.
+ * Kotlin values go through kotlinx-serialization (JSON) and are typed by their serial name; `String` and `ByteArray` have fixed types
+ * (`kotlin.String`, `kotlin.ByteArray`, the latter sent raw), so Java's [ofString]/[ofBytes] and Kotlin's `Message.of("…")` are
+ * interchangeable.
  */
-public class Message private constructor(
+public class Message
+private constructor(
     /** The type name: a serial name or a [MessageCodec.type]. */
     public val type: String,
     private val body: ByteArray,
 ) {
     /** The encoded size in bytes. */
-    public val size: Int get() = body.size
+    public val size: Int
+        get() = body.size
 
     /** A copy of the encoded bytes. */
     public fun bytes(): ByteArray = body.copyOf()
@@ -34,8 +36,7 @@ public class Message private constructor(
     public fun <T> decode(deserializer: DeserializationStrategy<T>): T {
         val expected = deserializer.descriptor.serialName
         require(type == expected) { "message is of type '$type', not '$expected'" }
-        @Suppress("UNCHECKED_CAST")
-        if (type == BYTES) return body.copyOf() as T
+        @Suppress("UNCHECKED_CAST") if (type == BYTES) return body.copyOf() as T
         return try {
             json.decodeFromString(deserializer, body.decodeToString())
         } catch (e: SerializationException) {
@@ -56,7 +57,10 @@ public class Message private constructor(
 
     public companion object {
         internal const val BYTES: String = "kotlin.ByteArray"
-        internal val json: Json = Json { encodeDefaults = true; ignoreUnknownKeys = true }
+        internal val json: Json = Json {
+            encodeDefaults = true
+            ignoreUnknownKeys = true
+        }
 
         /** Encodes [value] with a kotlinx-serialization [serializer]. */
         @JvmStatic
@@ -70,16 +74,13 @@ public class Message private constructor(
         public inline fun <reified T> of(value: T): Message = of(value, serializer<T>())
 
         /** A `kotlin.String` message. */
-        @JvmStatic
-        public fun ofString(text: String): Message = of(text, stringSerializer)
+        @JvmStatic public fun ofString(text: String): Message = of(text, stringSerializer)
 
         /** A `kotlin.ByteArray` message; the bytes are copied and sent raw. */
-        @JvmStatic
-        public fun ofBytes(bytes: ByteArray): Message = Message(BYTES, bytes.copyOf())
+        @JvmStatic public fun ofBytes(bytes: ByteArray): Message = Message(BYTES, bytes.copyOf())
 
         /** Encodes [value] with a [codec]. */
-        @JvmStatic
-        public fun <T> of(value: T, codec: MessageCodec<T>): Message = Message(codec.type, codec.encode(value))
+        @JvmStatic public fun <T> of(value: T, codec: MessageCodec<T>): Message = Message(codec.type, codec.encode(value))
 
         internal fun raw(type: String, body: ByteArray): Message = Message(type, body)
     }

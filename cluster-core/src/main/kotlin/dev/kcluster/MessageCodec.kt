@@ -3,9 +3,8 @@ package dev.kcluster
 /**
  * Turns values of one type into message bytes and back; the way Java programs send their own types.
  *
- * [type] names the type on the wire; the receiving side picks a codec (or a Kotlin serializer)
- * by it. For a Kotlin `@Serializable` class, use its serial name (by default the fully qualified
- * class name) to interoperate with Kotlin code on the other side.
+ * [type] names the type on the wire; the receiving side picks a codec (or a Kotlin serializer) by it. For a Kotlin `@Serializable` class,
+ * use its serial name (by default the fully qualified class name) to interoperate with Kotlin code on the other side.
  *
  * ```java
  * MessageCodec<Order> codec = MessageCodec.of("com.shop.Order", Order.class, Order::toBytes, Order::fromBytes);
@@ -28,10 +27,13 @@ public interface MessageCodec<T> {
             type: String,
             encoder: java.util.function.Function<T, ByteArray>,
             decoder: java.util.function.Function<ByteArray, T>,
-        ): MessageCodec<T> = object : MessageCodec<T> {
-            override val type: String = type
-            override fun encode(value: T): ByteArray = encoder.apply(value)
-            override fun decode(bytes: ByteArray): T = decoder.apply(bytes)
-        }
+        ): MessageCodec<T> =
+            object : MessageCodec<T> {
+                override val type: String = type
+
+                override fun encode(value: T): ByteArray = encoder.apply(value)
+
+                override fun decode(bytes: ByteArray): T = decoder.apply(bytes)
+            }
     }
 }

@@ -4,19 +4,19 @@ import dev.kcluster.internal.ipc.Connection
 import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.ipc.PayloadReader
 import dev.kcluster.internal.ipc.PayloadWriter
-import dev.kcluster.internal.worker.LoadCounters
 import dev.kcluster.internal.net.BalancedServerSocketChannel
 import dev.kcluster.internal.net.JdkChannels
 import dev.kcluster.internal.net.adoptUnixChannel
 import dev.kcluster.internal.net.closeQuietly
 import dev.kcluster.internal.net.format
 import dev.kcluster.internal.net.parseAddress
+import dev.kcluster.internal.worker.LoadCounters
 import java.io.Closeable
-import java.nio.channels.SocketChannel
 import java.io.IOException
 import java.net.BindException
 import java.net.InetSocketAddress
 import java.nio.channels.ServerSocketChannel
+import java.nio.channels.SocketChannel
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.ExecutionException
@@ -28,12 +28,12 @@ import java.util.concurrent.atomic.AtomicInteger
 internal const val LISTEN_TIMEOUT_MILLIS: Long = 30_000
 
 /**
- * The worker side of shared listening sockets: a [ServerSocketFactory] that asks the process at the
- * other end of an AF_UNIX channel (a [ServerSocketPipeProvider]) for the socket. With
- * [ListenOptions.reusePort] it binds its own socket with SO_REUSEPORT instead; for port 0 it first asks
- * the provider for the port it reserved, so that every process listens on the same port.
+ * The worker side of shared listening sockets: a [ServerSocketFactory] that asks the process at the other end of an AF_UNIX channel (a
+ * [ServerSocketPipeProvider]) for the socket. With [ListenOptions.reusePort] it binds its own socket with SO_REUSEPORT instead; for port 0
+ * it first asks the provider for the port it reserved, so that every process listens on the same port.
  */
-public class ServerSocketPipeFactory internal constructor(
+public class ServerSocketPipeFactory
+internal constructor(
     private val conn: Connection,
     private val timeoutMillis: Long = LISTEN_TIMEOUT_MILLIS,
     private val beforeListen: () -> Unit = {},
@@ -47,8 +47,9 @@ public class ServerSocketPipeFactory internal constructor(
     private val balanced = ConcurrentHashMap<Int, BalancedServerSocketChannel>()
 
     /**
-     * A factory over [channel], a connected Unix-domain socket (for example from
-     * `SocketChannel.open(UnixDomainSocketAddress.of(path))`), which it owns from now on.
+     * A factory over [channel], a connected Unix-domain socket (for example from `SocketChannel.open(UnixDomainSocketAddress.of(path))`),
+     * which it owns from now on.
+     *
      * @throws IllegalArgumentException when [channel] is not a connected Unix-domain socket.
      */
     @Throws(IOException::class)
@@ -62,7 +63,10 @@ public class ServerSocketPipeFactory internal constructor(
             val future = pending.remove(r.i32())
             val family = JdkChannels.family(ipv6 = r.bool())
             val fd = frame.fd!!
-            if (future == null) { fd.closeQuietly(); return@on }
+            if (future == null) {
+                fd.closeQuietly()
+                return@on
+            }
             try {
                 future.complete(JdkChannels.serverChannel(fd, family))
             } catch (e: Throwable) {
@@ -83,26 +87,28 @@ public class ServerSocketPipeFactory internal constructor(
             r.bool()
             val local = InetSocketAddress(java.net.InetAddress.getByName(r.str()), r.i32())
             val future = pending.remove(id) ?: return@on
-            val channel = BalancedServerSocketChannel(local, pendingBacklog.remove(id) ?: 1024) {
-                balanced.remove(listener)
-                runCatching { conn.send(FrameType.UNLISTEN, PayloadWriter().i32(listener).toByteArray()) }
-            }
+            val channel =
+                BalancedServerSocketChannel(local, pendingBacklog.remove(id) ?: 1024) {
+                    balanced.remove(listener)
+                    runCatching { conn.send(FrameType.UNLISTEN, PayloadWriter().i32(listener).toByteArray()) }
+                }
             balanced[listener] = channel
             future.complete(channel)
         }
         conn.on(FrameType.ACCEPTED) { frame ->
             val fd = frame.fd!!
             LoadCounters.received.incrementAndGet()
-            val socket = try {
-                val r = PayloadReader(frame.payload, "ACCEPTED")
-                val listener = r.i32()
-                val ipv6 = r.bool()
-                val remote = InetSocketAddress(java.net.InetAddress.getByName(r.str()), r.i32())
-                listener to JdkChannels.socketChannel(fd, JdkChannels.family(ipv6), remote)
-            } catch (e: Throwable) {
-                fd.closeQuietly()
-                throw e
-            }
+            val socket =
+                try {
+                    val r = PayloadReader(frame.payload, "ACCEPTED")
+                    val listener = r.i32()
+                    val ipv6 = r.bool()
+                    val remote = InetSocketAddress(java.net.InetAddress.getByName(r.str()), r.i32())
+                    listener to JdkChannels.socketChannel(fd, JdkChannels.family(ipv6), remote)
+                } catch (e: Throwable) {
+                    fd.closeQuietly()
+                    throw e
+                }
             val target = balanced[socket.first]
             if (target == null) socket.second.closeQuietly() else target.offer(socket.second)
         }
@@ -134,8 +140,15 @@ public class ServerSocketPipeFactory internal constructor(
         val future = CompletableFuture<ServerSocketChannel>()
         pending[id] = future
         pendingBacklog[id] = options.backlog
-        val payload = PayloadWriter().i32(id).str(address).i32(options.backlog).bool(options.reuseAddress).bool(options.tcpNoDelay)
-            .bool(reservePort).toByteArray()
+        val payload =
+            PayloadWriter()
+                .i32(id)
+                .str(address)
+                .i32(options.backlog)
+                .bool(options.reuseAddress)
+                .bool(options.tcpNoDelay)
+                .bool(reservePort)
+                .toByteArray()
         try {
             conn.send(FrameType.LISTEN, payload)
             return future.get(timeoutMillis, TimeUnit.MILLISECONDS)

@@ -12,8 +12,6 @@ import dev.kcluster.internal.net.format
 import dev.kcluster.internal.net.isV6
 import dev.kcluster.internal.net.parseAddress
 import dev.kcluster.internal.systemd.SocketActivation
-import kotlinx.coroutines.future.await
-import org.slf4j.LoggerFactory
 import java.io.Closeable
 import java.io.IOException
 import java.net.BindException
@@ -22,16 +20,17 @@ import java.net.StandardSocketOptions
 import java.nio.channels.NetworkChannel
 import java.nio.channels.ServerSocketChannel
 import java.nio.channels.SocketChannel
+import kotlinx.coroutines.future.await
+import org.slf4j.LoggerFactory
 
 /**
- * The watcher side of shared listening sockets: answers [ServerSocketPipeFactory] requests by
- * binding each address once and sending the socket's descriptor to every process that asks.
- * All those processes then share one accept queue; port 0 gives all of them the same port.
+ * The watcher side of shared listening sockets: answers [ServerSocketPipeFactory] requests by binding each address once and sending the
+ * socket's descriptor to every process that asks. All those processes then share one accept queue; port 0 gives all of them the same port.
  * Sockets stay bound (and their accept queues alive) until [close], across worker restarts.
  *
- * For SO_REUSEPORT listeners on port 0 it reserves the port instead: it binds a SO_REUSEPORT socket
- * that never listens (so it takes no connections), and every worker then binds its own listener to
- * that port. The reservation keeps the port for the cluster until [close], across restarts.
+ * For SO_REUSEPORT listeners on port 0 it reserves the port instead: it binds a SO_REUSEPORT socket that never listens (so it takes no
+ * connections), and every worker then binds its own listener to that port. The reservation keeps the port for the cluster until [close],
+ * across restarts.
  */
 public class ServerSocketPipeProvider : Closeable {
     private val bound = LinkedHashMap<String, ServerSocketChannel>()
@@ -41,9 +40,10 @@ public class ServerSocketPipeProvider : Closeable {
     @Volatile private var closed = false
 
     /**
-     * Serves requests arriving on [channel], a connected Unix-domain socket (for example accepted
-     * from `ServerSocketChannel.open(StandardProtocolFamily.UNIX)`), until it closes; the channel
-     * belongs to this call from then on. Cancelling the caller closes the channel.
+     * Serves requests arriving on [channel], a connected Unix-domain socket (for example accepted from
+     * `ServerSocketChannel.open(StandardProtocolFamily.UNIX)`), until it closes; the channel belongs to this call from then on. Cancelling
+     * the caller closes the channel.
+     *
      * @throws IllegalArgumentException when [channel] is not a connected Unix-domain socket.
      */
     public suspend fun provideFor(channel: SocketChannel) {
@@ -63,13 +63,14 @@ public class ServerSocketPipeProvider : Closeable {
     }
 
     /** Takes over sockets passed by systemd: a listen on a matching address gets one of them instead of a new bind. */
-    internal fun adopt(sockets: List<SocketActivation.Activated>) = synchronized(bound) {
-        for (a in sockets) {
-            val key = a.address.format()
-            activated[key] = a
-            bound[key] = a.channel
+    internal fun adopt(sockets: List<SocketActivation.Activated>) =
+        synchronized(bound) {
+            for (a in sockets) {
+                val key = a.address.format()
+                activated[key] = a
+                bound[key] = a.channel
+            }
         }
-    }
 
     /** The activated sockets no worker has asked for yet. */
     internal fun unusedActivated(): List<SocketActivation.Activated> =
@@ -85,13 +86,14 @@ public class ServerSocketPipeProvider : Closeable {
         val address = r.str()
         val options = ListenOptions(backlog = r.i32().coerceAtLeast(1), reuseAddress = r.bool(), tcpNoDelay = r.bool())
         val reserve = r.bool()
-        val channel: NetworkChannel = try {
-            if (reserve) reservationFor(address, options) else socketFor(address, options)
-        } catch (e: Exception) {
-            log.warn("cannot listen on {} for {}: {}", address, conn.name, e.message)
-            conn.send(FrameType.LISTEN_ERR, PayloadWriter().i32(id).str(e.javaClass.name).str(e.message ?: e.toString()).toByteArray())
-            return
-        }
+        val channel: NetworkChannel =
+            try {
+                if (reserve) reservationFor(address, options) else socketFor(address, options)
+            } catch (e: Exception) {
+                log.warn("cannot listen on {} for {}: {}", address, conn.name, e.message)
+                conn.send(FrameType.LISTEN_ERR, PayloadWriter().i32(id).str(e.javaClass.name).str(e.message ?: e.toString()).toByteArray())
+                return
+            }
         val local = channel.localAddress as InetSocketAddress
         val payload = PayloadWriter().i32(id).bool(local.isV6).str(local.address.hostAddress).i32(local.port).toByteArray()
         conn.send(FrameType.LISTEN_OK, payload, JdkChannels.fdOf(channel))
@@ -103,9 +105,14 @@ public class ServerSocketPipeProvider : Closeable {
         synchronized(bound) {
             check(!closed) { "socket provider is closed" }
             // An activated wildcard socket (0.0.0.0:P or [::]:P) serves any listen on port P.
-            val match = if (key in activated) key else activated.entries.firstOrNull { (_, a) ->
-                a.address.address.isAnyLocalAddress && a.address.port == requested.port && requested.port != 0
-            }?.key
+            val match =
+                if (key in activated) key
+                else
+                    activated.entries
+                        .firstOrNull { (_, a) ->
+                            a.address.address.isAnyLocalAddress && a.address.port == requested.port && requested.port != 0
+                        }
+                        ?.key
             if (match != null) {
                 activatedUsed += match
                 return activated.getValue(match).channel

@@ -9,9 +9,9 @@ public enum class SocketMode {
     REUSE_PORT,
 
     /**
-     * The watcher binds each address once, accepts every connection itself and hands it to a READY
-     * worker chosen by [WatcherConfig.balance] (round-robin by default). A worker's `listen()` returns a
-     * channel whose `accept()` yields the sockets passed to it; cluster-netty serves them unchanged.
+     * The watcher binds each address once, accepts every connection itself and hands it to a READY worker chosen by [WatcherConfig.balance]
+     * (round-robin by default). A worker's `listen()` returns a channel whose `accept()` yields the sockets passed to it; cluster-netty
+     * serves them unchanged.
      */
     BALANCE,
 }

@@ -2,34 +2,34 @@ package dev.kcluster
 
 import dev.kcluster.internal.signals.PosixSignals
 import dev.kcluster.internal.worker.WorkerMain
-import kotlinx.coroutines.runBlocking
-import org.slf4j.LoggerFactory
-import sun.misc.Signal
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
 import java.util.function.IntConsumer
 import kotlin.concurrent.thread
+import kotlinx.coroutines.runBlocking
+import org.slf4j.LoggerFactory
+import sun.misc.Signal
 
 /**
  * A watcher's POSIX signal handlers, with the nginx/Gunicorn meanings:
  *
- * | signal | action |
- * |---|---|
- * | TERM, INT | graceful stop ([ClusterWatcher.stop]); a second TERM or INT SIGKILLs the workers and exits the JVM with 128+signal |
- * | HUP | rolling restart ([ClusterWatcher.restart]) |
- * | USR1 | reopen the log file ([ClusterLog.reopen]), so logrotate's `postrotate kill -USR1` restarts nothing |
- * | TTIN, TTOU | one worker more, one fewer (never fewer than 1) |
- * | USR2 | ignored with a warning (reserved) |
+ * | signal     | action                                                                                                             |
+ * |------------|--------------------------------------------------------------------------------------------------------------------|
+ * | TERM, INT  | graceful stop ([ClusterWatcher.stop]); a second TERM or INT SIGKILLs the workers and exits the JVM with 128+signal |
+ * | HUP        | rolling restart ([ClusterWatcher.restart])                                                                         |
+ * | USR1       | reopen the log file ([ClusterLog.reopen]), so logrotate's `postrotate kill -USR1` restarts nothing                 |
+ * | TTIN, TTOU | one worker more, one fewer (never fewer than 1)                                                                    |
+ * | USR2       | ignored with a warning (reserved)                                                                                  |
  *
- * QUIT stays the JVM's thread dump. HUP, USR1, TTIN and TTOU run one at a time, in arrival order, on a
- * kcluster daemon thread; the stop runs at once on its own thread, never queued behind a restart. Each
- * action may be replaced through the [Builder]; an action that throws is logged.
+ * QUIT stays the JVM's thread dump. HUP, USR1, TTIN and TTOU run one at a time, in arrival order, on a kcluster daemon thread; the stop
+ * runs at once on its own thread, never queued behind a restart. Each action may be replaced through the [Builder]; an action that throws
+ * is logged.
  *
- * The forced exit (second TERM/INT) SIGKILLs every worker JVM this process launched, then exits with
- * 128+signal (130 for INT, 143 for TERM). Shutdown hooks still run, bounded by a 5 s watchdog, and
- * [Builder.beforeForcedExit] actions run among them, after the workers are dead.
+ * The forced exit (second TERM/INT) SIGKILLs every worker JVM this process launched, then exits with 128+signal (130 for INT, 143 for
+ * TERM). Shutdown hooks still run, bounded by a 5 s watchdog, and [Builder.beforeForcedExit] actions run among them, after the workers are
+ * dead.
  *
  * ```kotlin
  * watcher.handleSignals().use { watcher.start(4); watcher.awaitTermination() }
@@ -48,7 +48,8 @@ public class WatcherSignals private constructor(private val b: Builder) : AutoCl
     private val serial: ExecutorService = Executors.newSingleThreadExecutor { r -> Thread(r, "kcluster-signals").apply { isDaemon = true } }
 
     /** True once a TERM or INT arrived. */
-    public val isStopRequested: Boolean get() = stops.get() > 0
+    public val isStopRequested: Boolean
+        get() = stops.get() > 0
 
     /** Puts back the handlers that were installed before; an action already running finishes. Idempotent. */
     override fun close() {
@@ -77,16 +78,22 @@ public class WatcherSignals private constructor(private val b: Builder) : AutoCl
     private fun stopSignal(sig: Signal) {
         if (stops.incrementAndGet() > 1) return forceExit(sig)
         log.info("SIG{}: stopping gracefully (send it again to kill the workers at once)", sig.name)
-        thread(isDaemon = true, name = "kcluster-signal-stop") { guarded("SIG${sig.name}", b.stop ?: Runnable { runBlocking { watcher.stop() } }) }
+        thread(isDaemon = true, name = "kcluster-signal-stop") {
+            guarded("SIG${sig.name}", b.stop ?: Runnable { runBlocking { watcher.stop() } })
+        }
     }
 
     private fun forceExit(sig: Signal) {
         val code = PosixSignals.EXIT_BASE + sig.number
         log.warn("second SIG{}: killing the workers now, then exiting with {}", sig.name, code)
-        val kill = Thread({
-            killWorkers()
-            b.forcedExit.forEach { guarded("forced exit", it) }
-        }, "kcluster-forced-exit")
+        val kill =
+            Thread(
+                {
+                    killWorkers()
+                    b.forcedExit.forEach { guarded("forced exit", it) }
+                },
+                "kcluster-forced-exit",
+            )
         // As a shutdown hook, so that the exit code is fixed now: a main thread that sees the watcher end and
         // exits meanwhile waits for this exit instead of replacing its code.
         val hooked = runCatching { Runtime.getRuntime().addShutdownHook(kill) }.isSuccess
@@ -97,9 +104,11 @@ public class WatcherSignals private constructor(private val b: Builder) : AutoCl
     /** SIGKILLs the watcher's workers and any worker JVM of this process not listed yet (still launching); waits briefly. */
     private fun killWorkers() {
         val listed = watcher.workers.mapNotNull { ProcessHandle.of(it.pid).orElse(null) }
-        val launching = ProcessHandle.current().children().filter { p ->
-            p.info().commandLine().orElse("").contains(WorkerMain::class.java.name)
-        }.toList()
+        val launching =
+            ProcessHandle.current()
+                .children()
+                .filter { p -> p.info().commandLine().orElse("").contains(WorkerMain::class.java.name) }
+                .toList()
         val victims = (listed + launching).distinctBy { it.pid() }
         victims.forEach { it.destroyForcibly() }
         victims.forEach { runCatching { it.onExit().get(KILL_WAIT_MILLIS, TimeUnit.MILLISECONDS) } }
@@ -135,7 +144,9 @@ public class WatcherSignals private constructor(private val b: Builder) : AutoCl
     }
 
     private fun scale(delta: Int, what: String) {
-        b.scale?.let { return it.accept(delta) }
+        b.scale?.let {
+            return it.accept(delta)
+        }
         val current = watcher.workers.size
         val n = current + delta
         if (n < 1) return log.warn("{}: the cluster keeps at least 1 worker", what)
@@ -162,8 +173,8 @@ public class WatcherSignals private constructor(private val b: Builder) : AutoCl
         public fun onReopenLog(action: Runnable): Builder = apply { reopenLog = action }
 
         /**
-         * Replaces TTIN's and TTOU's action, which scales to one worker more (+1) or fewer (-1) and refuses to
-         * go below 1. [action] gets the delta and must keep at least one worker itself.
+         * Replaces TTIN's and TTOU's action, which scales to one worker more (+1) or fewer (-1) and refuses to go below 1. [action] gets
+         * the delta and must keep at least one worker itself.
          */
         public fun onScale(action: IntConsumer): Builder = apply { scale = action }
 
@@ -179,12 +190,10 @@ public class WatcherSignals private constructor(private val b: Builder) : AutoCl
         private const val KILL_WAIT_MILLIS = 2_000L
 
         /** A builder of signal handlers for [watcher] (from Java, `JavaClusterWatcher.unwrap()`). */
-        @JvmStatic
-        public fun builder(watcher: ClusterWatcher): Builder = Builder(watcher)
+        @JvmStatic public fun builder(watcher: ClusterWatcher): Builder = Builder(watcher)
 
         /** Installs the default handlers for [watcher]. */
-        @JvmStatic
-        public fun install(watcher: ClusterWatcher): WatcherSignals = Builder(watcher).install()
+        @JvmStatic public fun install(watcher: ClusterWatcher): WatcherSignals = Builder(watcher).install()
 
         private fun workers(n: Int) = if (n == 1) "1 worker" else "$n workers"
     }

@@ -1,8 +1,8 @@
 package dev.kcluster
 
 /**
- * What a worker reports about its load with every heartbeat answer (about once a
- * [WatcherConfig.heartbeatInterval]), plus its resident memory read by the watcher from `/proc`.
+ * What a worker reports about its load with every heartbeat answer (about once a [WatcherConfig.heartbeatInterval]), plus its resident
+ * memory read by the watcher from `/proc`.
  */
 public class WorkerLoad(
     /** Requests served since the worker started ([Cluster.countRequest]; cluster-netty counts HTTP requests itself). */
@@ -14,11 +14,11 @@ public class WorkerLoad(
     /** Resident set size in bytes, or 0 when it cannot be read. */
     public val rssBytes: Long,
 ) {
-    override fun toString(): String = "WorkerLoad(requests=$requests, connections=$openConnections, heapAfterGc=$heapUsedAfterGc, rss=$rssBytes)"
+    override fun toString(): String =
+        "WorkerLoad(requests=$requests, connections=$openConnections, heapAfterGc=$heapUsedAfterGc, rss=$rssBytes)"
 
     public companion object {
         /** Nothing reported yet. */
-        @JvmField
-        public val NONE: WorkerLoad = WorkerLoad(0, 0, 0, 0)
+        @JvmField public val NONE: WorkerLoad = WorkerLoad(0, 0, 0, 0)
     }
 }

@@ -4,9 +4,9 @@ import dev.kcluster.internal.supervisor.RealWorker
 import java.io.IOException
 
 /**
- * Makes this worker the group's leader under [epoch]: its [Cluster.leadership] becomes
- * `Leadership(true, epoch)`. A worker ignores a grant whose epoch is not larger than the last it saw.
- * For coordination modules (`cluster-zookeeper`), which guarantee one leader at a time.
+ * Makes this worker the group's leader under [epoch]: its [Cluster.leadership] becomes `Leadership(true, epoch)`. A worker ignores a grant
+ * whose epoch is not larger than the last it saw. For coordination modules (`cluster-zookeeper`), which guarantee one leader at a time.
+ *
  * @throws IOException when the worker is not connected.
  */
 @InternalKclusterApi
@@ -15,6 +15,7 @@ public fun ClusterWorker.grantLeadership(epoch: Long): Unit = real().sendLeaders
 
 /**
  * Ends this worker's leadership at once (its [Cluster.leadership] becomes not-leader, keeping the last epoch).
+ *
  * @throws IOException when the worker is not connected (a worker that lost its watcher is no leader anyway).
  */
 @InternalKclusterApi

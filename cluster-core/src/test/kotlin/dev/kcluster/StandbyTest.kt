@@ -10,74 +10,80 @@ import io.kotest.matchers.collections.shouldBeIn
 import io.kotest.matchers.collections.shouldNotContain
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
+import java.net.InetSocketAddress
+import java.nio.channels.SocketChannel
+import java.nio.file.Files
 import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.withTimeout
-import java.net.InetSocketAddress
-import java.nio.channels.SocketChannel
-import java.nio.file.Files
 
 private suspend fun ClusterWatcher.awaitStandby(other: Int? = null): WorkerStatus =
     withTimeout(30_000) { state.first { s -> s.workers.any { it.state == WorkerState.STANDBY && it.id != other } } }
-        .workers.first { it.state == WorkerState.STANDBY && it.id != other }
+        .workers
+        .first { it.state == WorkerState.STANDBY && it.id != other }
 
-private fun greeting(port: Int): String = SocketChannel.open(InetSocketAddress("127.0.0.1", port)).use { c ->
-    val buf = java.nio.ByteBuffer.allocate(64)
-    while (c.read(buf) >= 0 && !String(buf.array(), 0, buf.position()).endsWith("\n")) Unit
-    String(buf.array(), 0, buf.position()).trim()
-}
-
-class StandbyTest : FunSpec({
-    test("a standby gets no traffic, is promoted when a worker dies, and a new standby takes its place") {
-        withWatcher(testConfig(EchoWorker::class.java, "listen", "127.0.0.1:0") { standby(1) }, 2) { w ->
-            val standby = w.awaitStandby()
-            standby.slot shouldBe 0
-            w.workers.map { it.id } shouldNotContain standby.id
-            w.broadcast(Message.ofString("ping")) shouldBe 2
-            val port = w.listeningAddresses.single().port
-            val serving = w.workers.map { "worker ${it.id}" }
-            // The standby has not even asked for the listener: every connection reaches a slot's worker.
-            repeat(20) { greeting(port) shouldBeIn serving }
-
-            val victim = w.workers.first()
-            val respawned = async { w.events.filterIsInstance<ClusterEvent.WorkerRespawned>().first() }
-            signal(victim.pid, "KILL")
-            val promoted = withTimeout(30_000) { respawned.await() }.worker
-            promoted.id shouldBe standby.id
-            promoted.slot shouldBe victim.slot
-            promoted.restarts shouldBe 1
-            awaitUntil("the promoted standby is READY") { promoted.state == WorkerState.READY }
-            awaitUntil("the promoted standby serves") { greeting(port) == "worker ${promoted.id}" }
-            w.awaitStandby(other = standby.id).id shouldNotBe promoted.id
-            w.workers.map { it.id }.toSet() shouldBe setOf(promoted.id, w.workers.last().id)
-        }
+private fun greeting(port: Int): String =
+    SocketChannel.open(InetSocketAddress("127.0.0.1", port)).use { c ->
+        val buf = java.nio.ByteBuffer.allocate(64)
+        while (c.read(buf) >= 0 && !String(buf.array(), 0, buf.position()).endsWith("\n")) Unit
+        String(buf.array(), 0, buf.position()).trim()
     }
 
-    test("a rolling restart replaces the standbys too, so a later promotion runs the new code") {
-        val versionFile = Files.createTempFile("kcluster-version", ".txt")
-        try {
-            Files.writeString(versionFile, "v1")
-            val config = testConfig(EchoWorker::class.java, "listen", "127.0.0.1:0", "version-file", versionFile.toString()) { standby(1) }
-            withWatcher(config, 2) { w ->
-                val old = w.awaitStandby()
-                Files.writeString(versionFile, "v2")
-                w.restart().rolledBack shouldBe false
-                val fresh = w.awaitStandby(other = old.id)
-                fresh.id shouldNotBe old.id
-                w.state.value.workers.map { it.id } shouldNotContain old.id
+class StandbyTest :
+    FunSpec({
+        test("a standby gets no traffic, is promoted when a worker dies, and a new standby takes its place") {
+            withWatcher(testConfig(EchoWorker::class.java, "listen", "127.0.0.1:0") { standby(1) }, 2) { w ->
+                val standby = w.awaitStandby()
+                standby.slot shouldBe 0
+                w.workers.map { it.id } shouldNotContain standby.id
+                w.broadcast(Message.ofString("ping")) shouldBe 2
+                val port = w.listeningAddresses.single().port
+                val serving = w.workers.map { "worker ${it.id}" }
+                // The standby has not even asked for the listener: every connection reaches a slot's worker.
+                repeat(20) { greeting(port) shouldBeIn serving }
+
+                val victim = w.workers.first()
                 val respawned = async { w.events.filterIsInstance<ClusterEvent.WorkerRespawned>().first() }
-                signal(w.workers.first().pid, "KILL")
+                signal(victim.pid, "KILL")
                 val promoted = withTimeout(30_000) { respawned.await() }.worker
-                promoted.id shouldBe fresh.id
-                awaitUntil("promoted READY") { promoted.state == WorkerState.READY }
-                val answers = async { withTimeout(30_000) { w.messages.filter { it.message.asString().startsWith("version") }.first() } }
-                promoted.send(Message.ofString("version"))
-                answers.await().message.asString() shouldBe "version v2 from ${promoted.id}"
+                promoted.id shouldBe standby.id
+                promoted.slot shouldBe victim.slot
+                promoted.restarts shouldBe 1
+                awaitUntil("the promoted standby is READY") { promoted.state == WorkerState.READY }
+                awaitUntil("the promoted standby serves") { greeting(port) == "worker ${promoted.id}" }
+                w.awaitStandby(other = standby.id).id shouldNotBe promoted.id
+                w.workers.map { it.id }.toSet() shouldBe setOf(promoted.id, w.workers.last().id)
             }
-        } finally {
-            Files.deleteIfExists(versionFile)
         }
-    }
-})
+
+        test("a rolling restart replaces the standbys too, so a later promotion runs the new code") {
+            val versionFile = Files.createTempFile("kcluster-version", ".txt")
+            try {
+                Files.writeString(versionFile, "v1")
+                val config =
+                    testConfig(EchoWorker::class.java, "listen", "127.0.0.1:0", "version-file", versionFile.toString()) { standby(1) }
+                withWatcher(config, 2) { w ->
+                    val old = w.awaitStandby()
+                    Files.writeString(versionFile, "v2")
+                    w.restart().rolledBack shouldBe false
+                    val fresh = w.awaitStandby(other = old.id)
+                    fresh.id shouldNotBe old.id
+                    w.state.value.workers.map { it.id } shouldNotContain old.id
+                    val respawned = async { w.events.filterIsInstance<ClusterEvent.WorkerRespawned>().first() }
+                    signal(w.workers.first().pid, "KILL")
+                    val promoted = withTimeout(30_000) { respawned.await() }.worker
+                    promoted.id shouldBe fresh.id
+                    awaitUntil("promoted READY") { promoted.state == WorkerState.READY }
+                    val answers = async {
+                        withTimeout(30_000) { w.messages.filter { it.message.asString().startsWith("version") }.first() }
+                    }
+                    promoted.send(Message.ofString("version"))
+                    answers.await().message.asString() shouldBe "version v2 from ${promoted.id}"
+                }
+            } finally {
+                Files.deleteIfExists(versionFile)
+            }
+        }
+    })

@@ -2,24 +2,23 @@
 
 package dev.kcluster.bench
 
-import dev.kcluster.InternalKclusterApi
-import dev.kcluster.KclusterJvm
 import dev.kcluster.ClusterEvent
 import dev.kcluster.ClusterWatcher
+import dev.kcluster.InternalKclusterApi
+import dev.kcluster.KclusterJvm
 import dev.kcluster.WatcherConfig
+import java.nio.file.Files
+import java.nio.file.Path
 import kotlinx.coroutines.async
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
-import java.nio.file.Files
-import java.nio.file.Path
 
 /**
- * Lifecycle numbers of issue 3, with workers on default JVM options: start(2) to both READY,
- * SIGKILL of a worker to its replacement READY, idle worker RSS, and how fast workers exit after
- * their watcher is SIGKILLed. Prints a markdown table (median, min, max over the rounds).
+ * Lifecycle numbers of issue 3, with workers on default JVM options: start(2) to both READY, SIGKILL of a worker to its replacement READY,
+ * idle worker RSS, and how fast workers exit after their watcher is SIGKILLed. Prints a markdown table (median, min, max over the rounds).
  */
 public object LifecycleBench {
     private fun alive(pid: Long): Boolean {
@@ -27,8 +26,8 @@ public object LifecycleBench {
         return stat.substringAfterLast(") ").firstOrNull() != 'Z'
     }
 
-    private fun rssMb(pid: Long): Double = Files.readAllLines(Path.of("/proc/$pid/status"))
-        .first { it.startsWith("VmRSS:") }.split(Regex("\\s+"))[1].toDouble() / 1024
+    private fun rssMb(pid: Long): Double =
+        Files.readAllLines(Path.of("/proc/$pid/status")).first { it.startsWith("VmRSS:") }.split(Regex("\\s+"))[1].toDouble() / 1024
 
     private fun config(options: List<String>) = WatcherConfig(BenchWorker::class.java.name) { jvmOptions(options) }
 
@@ -45,8 +44,11 @@ public object LifecycleBench {
             return@runBlocking
         }
         val rounds = args.firstOrNull()?.toInt() ?: 5
-        val start = mutableListOf<Double>(); val respawn = mutableListOf<Double>(); val backoff = mutableListOf<Double>()
-        val rss = mutableListOf<Double>(); val orphan = mutableListOf<Double>()
+        val start = mutableListOf<Double>()
+        val respawn = mutableListOf<Double>()
+        val backoff = mutableListOf<Double>()
+        val rss = mutableListOf<Double>()
+        val orphan = mutableListOf<Double>()
         repeat(rounds) {
             val w = ClusterWatcher(config(jvm))
             val t0 = System.nanoTime()
@@ -65,9 +67,20 @@ public object LifecycleBench {
             w.stop()
 
             val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
-            val child = ProcessBuilder(listOf(java) + KclusterJvm.ADD_OPENS + listOf("-Dbench.workerJvm=${jvm.joinToString(" ")}",
-                "-cp", System.getProperty("java.class.path"), LifecycleBench::class.java.name, "--watcher"))
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start()
+            val child =
+                ProcessBuilder(
+                        listOf(java) +
+                            KclusterJvm.ADD_OPENS +
+                            listOf(
+                                "-Dbench.workerJvm=${jvm.joinToString(" ")}",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                LifecycleBench::class.java.name,
+                                "--watcher",
+                            )
+                    )
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start()
             val pids = child.inputStream.bufferedReader().readLine().removePrefix("PIDS ").split(' ').map(String::toLong)
             val environ = String(Files.readAllBytes(Path.of("/proc/${pids.first()}/environ"))).split('\u0000')
             val ipcDir = Path.of(environ.first { it.startsWith("KCLUSTER_SOCKET=") }.substringAfter('=')).parent
@@ -91,7 +104,9 @@ public object LifecycleBench {
         row("idle worker RSS", rss, "MiB", "<= 65", 65.0)
         row("watcher SIGKILL to all workers gone", orphan, "ms", "<= 50", 50.0)
         println()
-        println("$rounds rounds, worker JVM options: ${jvm.ifEmpty { listOf("(defaults)") }.joinToString(" ")}, " +
-            "${Runtime.getRuntime().availableProcessors()} CPUs, JVM ${System.getProperty("java.vm.version")}")
+        println(
+            "$rounds rounds, worker JVM options: ${jvm.ifEmpty { listOf("(defaults)") }.joinToString(" ")}, " +
+                "${Runtime.getRuntime().availableProcessors()} CPUs, JVM ${System.getProperty("java.vm.version")}"
+        )
     }
 }

@@ -13,8 +13,11 @@ import kotlinx.coroutines.withTimeout
 
 /** One timed flood: [count] messages of [size] bytes in [seconds]. */
 internal class FloodResult(val count: Int, val size: Int, val seconds: Double) {
-    val perSecond: Double get() = count / seconds
-    val mibPerSecond: Double get() = count.toDouble() * size / (1 shl 20) / seconds
+    val perSecond: Double
+        get() = count / seconds
+
+    val mibPerSecond: Double
+        get() = count.toDouble() * size / (1 shl 20) / seconds
 }
 
 /** Round-trip times in nanoseconds, sorted. */
@@ -23,18 +26,18 @@ internal class RttResult(val sorted: LongArray) {
 }
 
 /**
- * Message benches against one real worker JVM ([BenchWorker]) started by a [ClusterWatcher] in
- * this process. [ClusterWatcher.messages] has one collector for the whole run, on
- * [Dispatchers.Default] like an application's would be; each bench installs a handler into it.
+ * Message benches against one real worker JVM ([BenchWorker]) started by a [ClusterWatcher] in this process. [ClusterWatcher.messages] has
+ * one collector for the whole run, on [Dispatchers.Default] like an application's would be; each bench installs a handler into it.
  */
 internal class MessageBench private constructor(private val watcher: ClusterWatcher, scope: CoroutineScope) {
     @Volatile private var handler: (WorkerMessage) -> Unit = {}
     private val collector = scope.launch(Dispatchers.Default) { watcher.messages.collect { handler(it) } }
-    private val worker: ClusterWorker get() = watcher.workers.single()
+    private val worker: ClusterWorker
+        get() = watcher.workers.single()
 
     /**
-     * Asks the worker for [count] byte messages of [size] bytes; the time runs from sending the
-     * command until the watcher's collector holds the worker's `done` after the last one.
+     * Asks the worker for [count] byte messages of [size] bytes; the time runs from sending the command until the watcher's collector holds
+     * the worker's `done` after the last one.
      */
     suspend fun flood(count: Int, size: Int): FloodResult {
         val done = CompletableDeferred<Long>()
@@ -57,8 +60,8 @@ internal class MessageBench private constructor(private val watcher: ClusterWatc
     }
 
     /**
-     * [count] sequential round trips of an 8-byte message: the watcher sends, the worker echoes,
-     * the watcher's collector receives and sends the next one.
+     * [count] sequential round trips of an 8-byte message: the watcher sends, the worker echoes, the watcher's collector receives and sends
+     * the next one.
      */
     suspend fun pingPong(count: Int): RttResult {
         val rtts = LongArray(count)

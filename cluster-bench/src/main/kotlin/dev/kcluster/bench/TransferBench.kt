@@ -2,12 +2,10 @@
 
 package dev.kcluster.bench
 
+import dev.kcluster.ClientSocketSendPipe
 import dev.kcluster.InternalKclusterApi
 import dev.kcluster.KclusterJvm
-import dev.kcluster.ClientSocketSendPipe
 import dev.kcluster.Message
-import org.newsclub.net.unix.AFUNIXServerSocketChannel
-import org.newsclub.net.unix.AFUNIXSocketAddress
 import java.io.IOException
 import java.net.InetAddress
 import java.net.InetSocketAddress
@@ -21,41 +19,52 @@ import java.nio.file.attribute.PosixFilePermissions
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.TimeoutException
+import org.newsclub.net.unix.AFUNIXServerSocketChannel
+import org.newsclub.net.unix.AFUNIXSocketAddress
 
 /** Transfers per second and the per-batch rates behind the figure. */
 internal class TransferResult(val transfers: Long, val seconds: Double, val batchRates: List<Double>) {
-    val perSecond: Double get() = transfers / seconds
+    val perSecond: Double
+        get() = transfers / seconds
 }
 
 /**
- * Client-socket transfers over one [ClientSocketSendPipe] to a child JVM running
- * [PipeReceiverMain], the same protocol as bench/c/scm_rights.c: per batch, pre-create
- * [batchSize] loopback TCP connections (not timed), then time sending every accepted end to the
+ * Client-socket transfers over one [ClientSocketSendPipe] to a child JVM running [PipeReceiverMain], the same protocol as
+ * bench/c/scm_rights.c: per batch, pre-create [batchSize] loopback TCP connections (not timed), then time sending every accepted end to the
  * child until the child's ack byte for the batch's last one arrives.
  */
 internal class TransferBench(private val java: String, private val classpath: String, private val jvmOptions: List<String>) {
     fun run(batches: Int, batchSize: Int, warmup: Int): TransferResult {
-        val dir = Files.createTempDirectory("kcluster-bench", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")))
+        val dir =
+            Files.createTempDirectory("kcluster-bench", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")))
         val sock = dir.resolve("pipe.sock")
         val server = AFUNIXServerSocketChannel.open()
         var child: Process? = null
         try {
             server.bind(AFUNIXSocketAddress.of(sock.toFile()))
-            child = ProcessBuilder(listOf(java) + jvmOptions + KclusterJvm.ADD_OPENS + listOf("-cp", classpath,
-                PipeReceiverMain::class.java.name, sock.toString()))
-                .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT).start()
+            child =
+                ProcessBuilder(
+                        listOf(java) +
+                            jvmOptions +
+                            KclusterJvm.ADD_OPENS +
+                            listOf("-cp", classpath, PipeReceiverMain::class.java.name, sock.toString())
+                    )
+                    .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start()
             val accepted = CompletableFuture.supplyAsync { server.accept() }
-            val channel = try {
-                accepted.get(60, TimeUnit.SECONDS)
-            } catch (e: TimeoutException) {
-                throw IOException("pipe receiver child (pid ${child.pid()}) did not connect within 60 s", e)
+            val channel =
+                try {
+                    accepted.get(60, TimeUnit.SECONDS)
+                } catch (e: TimeoutException) {
+                    throw IOException("pipe receiver child (pid ${child.pid()}) did not connect within 60 s", e)
+                }
+            ClientSocketSendPipe(channel).use { pipe ->
+                return measure(pipe, batches, batchSize, warmup)
             }
-            ClientSocketSendPipe(channel).use { pipe -> return measure(pipe, batches, batchSize, warmup) }
         } finally {
             server.close()
-            child?.let { p ->
-                if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly().waitFor()
-            }
+            child?.let { p -> if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly().waitFor() }
             deleteQuietly(sock, dir)
         }
     }
@@ -82,7 +91,8 @@ internal class TransferBench(private val java: String, private val classpath: St
                         ends[i] = null
                     }
                     ack.clear()
-                    if (clients[batchSize - 1]!!.read(ack) != 1) throw IOException("pipe receiver child closed the last connection without its ack")
+                    if (clients[batchSize - 1]!!.read(ack) != 1)
+                        throw IOException("pipe receiver child closed the last connection without its ack")
                     val dt = System.nanoTime() - t0
                     if (b >= warmup) {
                         transfers += batchSize

@@ -12,18 +12,17 @@ import com.github.ajalt.clikt.core.subcommands
 import kotlin.system.exitProcess
 
 /**
- * The `cluster` command (`bin/cluster`): `cluster run [OPTIONS] TARGET [ARGS]...` (or the shorthand
- * `cluster [OPTIONS] TARGET [ARGS]...`) runs a cluster; `cluster status|reload|stop|scale -p F` controls
- * a running one. Exits with 0 after a clean stop, 1 on failure, 2 on a usage error, 3 when `reload`
- * rolled back, 128+n after a second stop signal n.
+ * The `cluster` command (`bin/cluster`): `cluster run [OPTIONS] TARGET [ARGS]...` (or the shorthand `cluster [OPTIONS] TARGET [ARGS]...`)
+ * runs a cluster; `cluster status|reload|stop|scale -p F` controls a running one. Exits with 0 after a clean stop, 1 on failure, 2 on a
+ * usage error, 3 when `reload` rolled back, 128+n after a second stop signal n.
  */
 public fun main(args: Array<String>) {
     exitProcess(execute(ClusterCommand(), withRun(args)))
 }
 
 /**
- * `cluster`: the subcommands `run`, `status`, `reload`, `stop`, `scale`, `restart-worker` and `kill-worker`. [runner] runs a cluster
- * for `run`, [transport] carries the control commands' requests (tests replace both).
+ * `cluster`: the subcommands `run`, `status`, `reload`, `stop`, `scale`, `restart-worker` and `kill-worker`. [runner] runs a cluster for
+ * `run`, [transport] carries the control commands' requests (tests replace both).
  */
 internal class ClusterCommand(
     runner: (RunOptions) -> Int = { ClusterRunner(it).run() },
@@ -31,24 +30,34 @@ internal class ClusterCommand(
 ) : CliktCommand(name = "cluster") {
     init {
         subcommands(
-            RunCommand(runner), StatusCommand(transport), TopCommand(transport), ReloadCommand(transport), StopCommand(transport), ScaleCommand(transport),
-            RestartWorkerCommand(transport), KillWorkerCommand(transport),
+            RunCommand(runner),
+            StatusCommand(transport),
+            TopCommand(transport),
+            ReloadCommand(transport),
+            StopCommand(transport),
+            ScaleCommand(transport),
+            RestartWorkerCommand(transport),
+            KillWorkerCommand(transport),
         )
     }
 
-    override fun help(context: Context): String = """
+    override fun help(context: Context): String =
+        """
         Runs a program in a cluster of worker JVMs that share its listening sockets, restarts crashed
         workers, and reloads them one at a time without dropping connections; controls a running cluster
         through the socket beside its pid file.
 
         `cluster [OPTIONS] TARGET [ARGS]...` is short for `cluster run [OPTIONS] TARGET [ARGS]...`.
-    """.trimIndent()
+        """
+            .trimIndent()
 
-    override fun helpEpilog(context: Context): String = """
+    override fun helpEpilog(context: Context): String =
+        """
         Signals to a running cluster: ${RunCommand.SIGNALS}
 
         Exit codes: ${RunCommand.EXIT_CODES}
-    """.trimIndent()
+    """
+            .trimIndent()
 
     override fun run() = Unit
 
@@ -59,10 +68,9 @@ internal class ClusterCommand(
 }
 
 /**
- * [args] in the order clikt parses them: their first word that is neither an option nor an option's value
- * names the subcommand, and moves to the front (`cluster -p F status` means `cluster status -p F`); when it
- * names none, the subcommand is `run` (`cluster -w 2 app.jar` means `cluster run -w 2 app.jar`). No words at
- * all, or only `--help`, stay for the top-level command, which lists the subcommands.
+ * [args] in the order clikt parses them: their first word that is neither an option nor an option's value names the subcommand, and moves
+ * to the front (`cluster -p F status` means `cluster status -p F`); when it names none, the subcommand is `run` (`cluster -w 2 app.jar`
+ * means `cluster run -w 2 app.jar`). No words at all, or only `--help`, stay for the top-level command, which lists the subcommands.
  */
 internal fun withRun(args: Array<String>): Array<String> {
     val takesValue = RunCommand().registeredOptions().filter { it.nvalues.first > 0 }.flatMap { it.names }.toSet()
@@ -80,13 +88,14 @@ internal fun withRun(args: Array<String>): Array<String> {
 }
 
 /** Parses and runs [command] like clikt's `main`, but returns the exit code: usage errors give [EXIT_USAGE]. */
-internal fun execute(command: CliktCommand, args: Array<String>): Int = try {
-    command.parse(args)
-    0
-} catch (e: CliktError) {
-    command.echoFormattedHelp(e)
-    exitCodeOf(e)
-}
+internal fun execute(command: CliktCommand, args: Array<String>): Int =
+    try {
+        command.parse(args)
+        0
+    } catch (e: CliktError) {
+        command.echoFormattedHelp(e)
+        exitCodeOf(e)
+    }
 
 /** A usage error (or a missing subcommand) exits with [EXIT_USAGE] like getopt tools; other clikt errors keep their status code. */
 internal fun exitCodeOf(e: CliktError): Int = if (e is UsageError || (e is PrintHelpMessage && e.error)) EXIT_USAGE else e.statusCode

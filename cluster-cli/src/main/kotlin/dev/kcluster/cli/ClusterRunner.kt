@@ -2,18 +2,23 @@
 
 package dev.kcluster.cli
 
-import dev.kcluster.InternalKclusterApi
-import dev.kcluster.logging.ClusterLog
 import dev.kcluster.ClusterEvent
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.ClusterWorker
-import dev.kcluster.SocketMode
-import dev.kcluster.internal.launch.updateWorkerSettings
+import dev.kcluster.InternalKclusterApi
 import dev.kcluster.RestartResult
+import dev.kcluster.SocketMode
 import dev.kcluster.WatcherSignals
-import dev.kcluster.handleSignals
 import dev.kcluster.cli.systemd.NotifySocket
 import dev.kcluster.cli.systemd.SystemdNotifier
+import dev.kcluster.handleSignals
+import dev.kcluster.internal.launch.updateWorkerSettings
+import dev.kcluster.logging.ClusterLog
+import java.io.PrintStream
+import java.time.Duration
+import java.time.Instant
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
@@ -25,15 +30,10 @@ import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import org.slf4j.LoggerFactory
-import java.io.PrintStream
-import java.time.Duration
-import java.time.Instant
-import java.util.concurrent.ConcurrentHashMap
-import java.util.concurrent.atomic.AtomicInteger
 
 /**
- * Runs one cluster for `cluster [OPTIONS] TARGET`: logging, pid file, control socket, signals,
- * `--watch`, then waits until the watcher stops. [run] returns the process exit code.
+ * Runs one cluster for `cluster [OPTIONS] TARGET`: logging, pid file, control socket, signals, `--watch`, then waits until the watcher
+ * stops. [run] returns the process exit code.
  */
 internal class ClusterRunner(private val options: RunOptions, private val err: PrintStream = System.err) {
     private val log = LoggerFactory.getLogger("dev.kcluster.cli")
@@ -76,14 +76,18 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         try {
             watcher = ClusterWatcher(config)
             follow(watcher)
-            notifier = NotifySocket.fromEnvironment()?.let { SystemdNotifier(watcher, it, SystemdNotifier.watchdogMicros()).apply { start(scope) } }
+            notifier =
+                NotifySocket.fromEnvironment()?.let {
+                    SystemdNotifier(watcher, it, SystemdNotifier.watchdogMicros()).apply { start(scope) }
+                }
             installSignals()
             if (pid != null) {
-                control = try {
-                    ControlServer(pid.socketPath, handler = ::handle)
-                } catch (e: Exception) {
-                    return fail("cannot open the control socket ${pid.socketPath}: ${e.message ?: e}")
-                }
+                control =
+                    try {
+                        ControlServer(pid.socketPath, handler = ::handle)
+                    } catch (e: Exception) {
+                        return fail("cannot open the control socket ${pid.socketPath}: ${e.message ?: e}")
+                    }
             }
             return supervise()
         } finally {
@@ -115,12 +119,14 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
                 return fail("cannot join group ${options.group}: ${e.message ?: e}")
             }
         }
-        val files = if (options.watch.isNotEmpty() && !stopping()) {
-            val ignore = listOfNotNull(options.logFile, pidFile?.path, pidFile?.socketPath).map { it.toAbsolutePath().normalize() }.toSet()
-            FileWatcher(options.watch, ignore, DEBOUNCE_MILLIS, scope) { path -> runCatching { reload("change in $path") } }
-        } else {
-            null
-        }
+        val files =
+            if (options.watch.isNotEmpty() && !stopping()) {
+                val ignore =
+                    listOfNotNull(options.logFile, pidFile?.path, pidFile?.socketPath).map { it.toAbsolutePath().normalize() }.toSet()
+                FileWatcher(options.watch, ignore, DEBOUNCE_MILLIS, scope) { path -> runCatching { reload("change in $path") } }
+            } else {
+                null
+            }
         try {
             val failure = runBlocking { watcher.awaitTermination() }
             if (failure != null && !stopping()) return fail("stopped: ${failure.message ?: failure}")
@@ -133,24 +139,25 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     }
 
     /**
-     * kcluster's signal handling ([WatcherSignals]); reload and scale take [ops] like control requests do,
-     * and a forced exit (second TERM/INT) also removes the pid file and the control socket.
+     * kcluster's signal handling ([WatcherSignals]); reload and scale take [ops] like control requests do, and a forced exit (second
+     * TERM/INT) also removes the pid file and the control socket.
      */
     private fun installSignals() {
-        signals = watcher.handleSignals {
-            onStop {
-                stopRequests.incrementAndGet()
-                notifier?.stopping()
-                runBlocking { watcher.stop() }
+        signals =
+            watcher.handleSignals {
+                onStop {
+                    stopRequests.incrementAndGet()
+                    notifier?.stopping()
+                    runBlocking { watcher.stop() }
+                }
+                onReload { runBlocking { reload("SIGHUP") } }
+                onScale { delta -> runBlocking { scaleBy(delta, if (delta > 0) "SIGTTIN" else "SIGTTOU") } }
+                beforeForcedExit {
+                    err.println("cluster: second stop signal: workers killed")
+                    control?.close()
+                    pidFile?.release()
+                }
             }
-            onReload { runBlocking { reload("SIGHUP") } }
-            onScale { delta -> runBlocking { scaleBy(delta, if (delta > 0) "SIGTTIN" else "SIGTTOU") } }
-            beforeForcedExit {
-                err.println("cluster: second stop signal: workers killed")
-                control?.close()
-                pidFile?.release()
-            }
-        }
     }
 
     /** Keeps [known] and [lastExit] from the watcher's events, subscribed before anything starts. */
@@ -172,68 +179,86 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     /** True once a stop was asked for, by a signal or over the control socket. */
     private fun stopping() = stopRequests.get() > 0 || signals?.isStopRequested == true
 
-    private fun handle(request: ControlRequest): Reply = when (request.command) {
-        "status" -> {
-            val hosts = if (request.allHosts == true) {
-                (group ?: throw IllegalArgumentException("this cluster runs without --zookeeper: there are no other hosts")).hosts()
-            } else {
-                null
+    private fun handle(request: ControlRequest): Reply =
+        when (request.command) {
+            "status" -> {
+                val hosts =
+                    if (request.allHosts == true) {
+                        (group ?: throw IllegalArgumentException("this cluster runs without --zookeeper: there are no other hosts")).hosts()
+                    } else {
+                        null
+                    }
+                Reply(ControlResponse(ok = true, watcherPid = me, status = status(), hosts = hosts))
             }
-            Reply(ControlResponse(ok = true, watcherPid = me, status = status(), hosts = hosts))
-        }
-        "top" -> Reply(ControlResponse(ok = true, watcherPid = me, status = status(withCpu = true)))
-        "reload" -> {
-            val r = runBlocking { reload("control request") }
-            Reply(ControlResponse(ok = !r.rolledBack, error = r.reason, replaced = r.replaced, rolledBack = r.rolledBack))
-        }
-        "stop" -> Reply(ControlResponse(ok = true, watcherPid = me)) {
-            if (stopRequests.incrementAndGet() == 1) {
-                log.info("stop requested over the control socket")
-                notifier?.stopping()
-                scope.launch { watcher.stop() }
+            "top" -> Reply(ControlResponse(ok = true, watcherPid = me, status = status(withCpu = true)))
+            "reload" -> {
+                val r = runBlocking { reload("control request") }
+                Reply(ControlResponse(ok = !r.rolledBack, error = r.reason, replaced = r.replaced, rolledBack = r.rolledBack))
             }
-        }
-        "scale" -> {
-            val n = request.workers ?: throw IllegalArgumentException("scale needs \"workers\"")
-            require(n >= 1) { "a cluster needs at least 1 worker, got $n" }
-            runBlocking {
-                ops.withLock {
-                    log.info("control request: scaling from {} to {} workers", watcher.workers.size, n)
-                    watcher.scale(n)
-                    log.info("control request: scaled to {}", workers(n))
+            "stop" ->
+                Reply(ControlResponse(ok = true, watcherPid = me)) {
+                    if (stopRequests.incrementAndGet() == 1) {
+                        log.info("stop requested over the control socket")
+                        notifier?.stopping()
+                        scope.launch { watcher.stop() }
+                    }
                 }
+            "scale" -> {
+                val n = request.workers ?: throw IllegalArgumentException("scale needs \"workers\"")
+                require(n >= 1) { "a cluster needs at least 1 worker, got $n" }
+                runBlocking {
+                    ops.withLock {
+                        log.info("control request: scaling from {} to {} workers", watcher.workers.size, n)
+                        watcher.scale(n)
+                        log.info("control request: scaled to {}", workers(n))
+                    }
+                }
+                Reply(ControlResponse(ok = true, watcherPid = me, status = status()))
             }
-            Reply(ControlResponse(ok = true, watcherPid = me, status = status()))
+            "restart-worker" ->
+                worker(request) { w ->
+                    val slot = w.slot
+                    val r = runBlocking {
+                        ops.withLock {
+                            log.info("control request: restarting worker {} (pid {})", w.id, w.pid)
+                            w.restart()
+                        }
+                    }
+                    if (r.rolledBack) {
+                        log.error("control request: restart of worker {} rolled back: {}", w.id, r.reason)
+                        Reply(ControlResponse(ok = false, error = r.reason, replaced = r.replaced, rolledBack = true))
+                    } else {
+                        val successor = watcher.workers.firstOrNull { it.slot == slot }
+                        val detail =
+                            "worker ${w.id} replaced by " + (successor?.let { "worker ${it.id} (pid ${it.pid})" } ?: "a new worker")
+                        log.info("control request: {}", detail)
+                        Reply(ControlResponse(ok = true, replaced = r.replaced, rolledBack = false, detail = detail, status = status()))
+                    }
+                }
+            "kill-worker" ->
+                worker(request) { w ->
+                    log.info("control request: killing worker {} (pid {})", w.id, w.pid)
+                    w.kill()
+                    Reply(ControlResponse(ok = true, detail = "worker ${w.id} (pid ${w.pid}) killed with SIGKILL; the watcher respawns it"))
+                }
+            else ->
+                throw IllegalArgumentException(
+                    "unknown command '${request.command}' (status, top, reload, stop, scale, restart-worker, kill-worker)"
+                )
         }
-        "restart-worker" -> worker(request) { w ->
-            val slot = w.slot
-            val r = runBlocking { ops.withLock { log.info("control request: restarting worker {} (pid {})", w.id, w.pid); w.restart() } }
-            if (r.rolledBack) {
-                log.error("control request: restart of worker {} rolled back: {}", w.id, r.reason)
-                Reply(ControlResponse(ok = false, error = r.reason, replaced = r.replaced, rolledBack = true))
-            } else {
-                val successor = watcher.workers.firstOrNull { it.slot == slot }
-                val detail = "worker ${w.id} replaced by " + (successor?.let { "worker ${it.id} (pid ${it.pid})" } ?: "a new worker")
-                log.info("control request: {}", detail)
-                Reply(ControlResponse(ok = true, replaced = r.replaced, rolledBack = false, detail = detail, status = status()))
-            }
-        }
-        "kill-worker" -> worker(request) { w ->
-            log.info("control request: killing worker {} (pid {})", w.id, w.pid)
-            w.kill()
-            Reply(ControlResponse(ok = true, detail = "worker ${w.id} (pid ${w.pid}) killed with SIGKILL; the watcher respawns it"))
-        }
-        else -> throw IllegalArgumentException(
-            "unknown command '${request.command}' (status, top, reload, stop, scale, restart-worker, kill-worker)",
-        )
-    }
 
     /** Runs [action] on the live worker or standby [request] names; an unknown id is an answer listing the ids there are. */
     private fun worker(request: ControlRequest, action: (ClusterWorker) -> Reply): Reply {
         val id = request.worker ?: throw IllegalArgumentException("${request.command} needs \"worker\"")
         val all = (watcher.workers + known.values).distinctBy { it.id }.filter { it.state.name != "STOPPED" && it.state.name != "CRASHED" }
-        val w = all.firstOrNull { it.id == id }
-            ?: return Reply(ControlResponse(ok = false, error = "no worker with id $id (workers: ${all.map { it.id }.sorted().joinToString(", ").ifEmpty { "none" }})"))
+        val w =
+            all.firstOrNull { it.id == id }
+                ?: return Reply(
+                    ControlResponse(
+                        ok = false,
+                        error = "no worker with id $id (workers: ${all.map { it.id }.sorted().joinToString(", ").ifEmpty { "none" }})",
+                    )
+                )
         return action(w)
     }
 
@@ -243,47 +268,59 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         return ClusterStatus(
             watcherPid = me,
             target = options.target,
-            socketMode = if (options.config.socketMode == SocketMode.REUSE_PORT) "reuseport" else options.config.socketMode.name.lowercase(),
+            socketMode =
+                if (options.config.socketMode == SocketMode.REUSE_PORT) "reuseport" else options.config.socketMode.name.lowercase(),
             listening = watcher.listeningAddresses.map { "${it.hostString}:${it.port}" },
             droppedMessages = watcher.droppedMessages,
-            workers = watcher.state.value.workers.map { w ->
-                val load = handles[w.id]?.load
-                WorkerStatus(
-                    slot = w.slot, id = w.id, pid = w.pid, state = w.state.name,
-                    uptimeMillis = Duration.between(w.startedAt, now).toMillis().coerceAtLeast(0),
-                    restarts = w.restarts, lastExit = lastExit[w.slot],
-                    rssBytes = load?.rssBytes?.takeIf { it > 0 } ?: StatusTable.rssBytes(w.pid),
-                    heapBytes = load?.heapUsedAfterGc, connections = load?.openConnections, requests = load?.requests,
-                    cpuTicks = if (withCpu) TopScreen.cpuTicks(w.pid) else null,
-                )
-            },
+            workers =
+                watcher.state.value.workers.map { w ->
+                    val load = handles[w.id]?.load
+                    WorkerStatus(
+                        slot = w.slot,
+                        id = w.id,
+                        pid = w.pid,
+                        state = w.state.name,
+                        uptimeMillis = Duration.between(w.startedAt, now).toMillis().coerceAtLeast(0),
+                        restarts = w.restarts,
+                        lastExit = lastExit[w.slot],
+                        rssBytes = load?.rssBytes?.takeIf { it > 0 } ?: StatusTable.rssBytes(w.pid),
+                        heapBytes = load?.heapUsedAfterGc,
+                        connections = load?.openConnections,
+                        requests = load?.requests,
+                        cpuTicks = if (withCpu) TopScreen.cpuTicks(w.pid) else null,
+                    )
+                },
         )
     }
 
-    private suspend fun reload(source: String): RestartResult = ops.withLock {
-        rereadConfig(source)?.let { return@withLock it }
-        log.info("{}: rolling restart", source)
-        watcher.restart().also { r ->
-            if (r.rolledBack) log.error("{}: rolling restart rolled back: {}", source, r.reason)
-            else log.info("{}: rolling restart done, {} replaced", source, workers(r.replaced))
+    private suspend fun reload(source: String): RestartResult =
+        ops.withLock {
+            rereadConfig(source)?.let {
+                return@withLock it
+            }
+            log.info("{}: rolling restart", source)
+            watcher.restart().also { r ->
+                if (r.rolledBack) log.error("{}: rolling restart rolled back: {}", source, r.reason)
+                else log.info("{}: rolling restart done, {} replaced", source, workers(r.replaced))
+            }
         }
-    }
 
     /**
-     * With `--config`: rereads the file (flags still override it). New worker-level settings (args, jvm-options, env)
-     * go to the workers the rolling restart starts; other changed settings are named as needing a full restart.
-     * Returns a rolled-back result, restarting nothing, when the file is now unusable; null to go on.
+     * With `--config`: rereads the file (flags still override it). New worker-level settings (args, jvm-options, env) go to the workers the
+     * rolling restart starts; other changed settings are named as needing a full restart. Returns a rolled-back result, restarting nothing,
+     * when the file is now unusable; null to go on.
      */
     private fun rereadConfig(source: String): RestartResult? {
         val reread = options.reread ?: return null
         val file = options.configFile
-        val fresh = try {
-            reread()
-        } catch (e: Exception) {
-            val why = "cannot reread $file: ${e.message ?: e}; nothing was restarted"
-            log.error("{}: {}", source, why)
-            return RestartResult(0, true, why)
-        }
+        val fresh =
+            try {
+                reread()
+            } catch (e: Exception) {
+                val why = "cannot reread $file: ${e.message ?: e}; nothing was restarted"
+                log.error("{}: {}", source, why)
+                return RestartResult(0, true, why)
+            }
         val now = current
         val changed = ReloadChanges.workerLevel(now, fresh)
         if (changed.isNotEmpty()) {
@@ -293,22 +330,28 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         }
         val needRestart = ReloadChanges.needFullRestart(options, fresh)
         if (needRestart.isNotEmpty()) {
-            log.warn("{}: {} changed {}, which take effect only when the cluster is stopped and started again", source, file, needRestart.joinToString(", "))
+            log.warn(
+                "{}: {} changed {}, which take effect only when the cluster is stopped and started again",
+                source,
+                file,
+                needRestart.joinToString(", "),
+            )
         }
         return null
     }
 
-    private suspend fun scaleBy(delta: Int, source: String) = ops.withLock {
-        val current = watcher.workers.size
-        val n = current + delta
-        if (n < 1) {
-            log.warn("{}: the cluster keeps at least 1 worker", source)
-        } else {
-            log.info("{}: scaling from {} to {} workers", source, current, n)
-            watcher.scale(n)
-            log.info("{}: scaled to {}", source, workers(n))
+    private suspend fun scaleBy(delta: Int, source: String) =
+        ops.withLock {
+            val current = watcher.workers.size
+            val n = current + delta
+            if (n < 1) {
+                log.warn("{}: the cluster keeps at least 1 worker", source)
+            } else {
+                log.info("{}: scaling from {} to {} workers", source, current, n)
+                watcher.scale(n)
+                log.info("{}: scaled to {}", source, workers(n))
+            }
         }
-    }
 
     private fun workers(n: Int) = if (n == 1) "1 worker" else "$n workers"
 

@@ -1,12 +1,12 @@
 package dev.kcluster.cli
 
-import org.newsclub.net.unix.AFUNIXSocketAddress
-import org.newsclub.net.unix.AFUNIXSocketChannel
 import java.io.IOException
 import java.nio.ByteBuffer
 import java.nio.channels.Channels
 import java.nio.file.Files
 import java.nio.file.Path
+import org.newsclub.net.unix.AFUNIXSocketAddress
+import org.newsclub.net.unix.AFUNIXSocketChannel
 
 /** A control request could not be delivered or answered; the message names the likely fix. */
 internal class ControlException(message: String) : Exception(message)
@@ -32,18 +32,20 @@ internal object SocketControlTransport : ControlTransport {
         if (!Files.exists(socket)) {
             throw ControlException("no control socket at $socket; is the cluster with pid file $pidPath still starting or stopping?")
         }
-        val ch = try {
-            AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(socket.toFile()))
-        } catch (e: IOException) {
-            throw ControlException("cannot connect to the cluster's control socket $socket: ${e.message ?: e}")
-        }
+        val ch =
+            try {
+                AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(socket.toFile()))
+            } catch (e: IOException) {
+                throw ControlException("cannot connect to the cluster's control socket $socket: ${e.message ?: e}")
+            }
         ch.use {
             try {
                 val requestLine = ControlProtocol.json.encodeToString(ControlRequest.serializer(), request) + "\n"
                 val bytes = ByteBuffer.wrap(requestLine.toByteArray())
                 while (bytes.hasRemaining()) ch.write(bytes)
-                val line = ControlServer.readLine(Channels.newInputStream(ch).buffered())
-                    ?: throw ControlException("the watcher closed the control connection without answering (it may be stopping)")
+                val line =
+                    ControlServer.readLine(Channels.newInputStream(ch).buffered())
+                        ?: throw ControlException("the watcher closed the control connection without answering (it may be stopping)")
                 return ControlProtocol.json.decodeFromString(ControlResponse.serializer(), line)
             } catch (e: IOException) {
                 throw ControlException("control connection to $socket failed: ${e.message ?: e}")

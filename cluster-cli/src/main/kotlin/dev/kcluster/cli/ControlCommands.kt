@@ -18,11 +18,12 @@ import java.util.concurrent.TimeUnit
 internal abstract class ControlCommand(name: String, private val transport: ControlTransport) : CliktCommand(name = name) {
     protected val pidFile by option("-p", "--pid-file", metavar = "F", help = "the running cluster's pid file").path().required()
 
-    protected fun call(request: ControlRequest): ControlResponse = try {
-        transport.call(pidFile, request)
-    } catch (e: ControlException) {
-        failWith(e.message ?: e.toString(), EXIT_FAILURE)
-    }
+    protected fun call(request: ControlRequest): ControlResponse =
+        try {
+            transport.call(pidFile, request)
+        } catch (e: ControlException) {
+            failWith(e.message ?: e.toString(), EXIT_FAILURE)
+        }
 
     protected fun failWith(message: String, code: Int): Nothing {
         echo("cluster $commandName: $message", err = true)
@@ -48,7 +49,8 @@ internal class StatusCommand(transport: ControlTransport) : ControlCommand("stat
         if (!r.ok) failWith(r.error ?: "status failed", EXIT_FAILURE)
         if (allHosts) {
             val hosts = r.hosts ?: failWith(r.error ?: "the watcher sent no hosts", EXIT_FAILURE)
-            if (json) echo(ControlProtocol.json.encodeToString(kotlinx.serialization.builtins.ListSerializer(HostStatus.serializer()), hosts))
+            if (json)
+                echo(ControlProtocol.json.encodeToString(kotlinx.serialization.builtins.ListSerializer(HostStatus.serializer()), hosts))
             else echo(StatusTable.renderHosts(hosts), trailingNewline = false)
             return
         }
@@ -77,11 +79,12 @@ internal class ReloadCommand(transport: ControlTransport) : ControlCommand("relo
 }
 
 internal class StopCommand(transport: ControlTransport) : ControlCommand("stop", transport) {
-    override fun help(context: Context): String =
-        "Stops the cluster gracefully and waits until the watcher has exited."
+    override fun help(context: Context): String = "Stops the cluster gracefully and waits until the watcher has exited."
 
-    private val timeout by option("--timeout", help = "how long to wait for the watcher to exit (default 2m)").duration()
-        .default(Duration.ofMinutes(2), defaultForHelp = "2m")
+    private val timeout by
+        option("--timeout", help = "how long to wait for the watcher to exit (default 2m)")
+            .duration()
+            .default(Duration.ofMinutes(2), defaultForHelp = "2m")
 
     override fun run() {
         val r = call(ControlRequest("stop"))

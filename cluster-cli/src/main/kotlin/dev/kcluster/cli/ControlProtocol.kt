@@ -37,7 +37,9 @@ import kotlinx.serialization.json.Json
  * Unknown fields are ignored both ways, so either side may add fields.
  */
 
-/** A control request: [command] is `status`, `reload`, `stop`, `scale` (with [workers]), `restart-worker` or `kill-worker` (with [worker]). */
+/**
+ * A control request: [command] is `status`, `reload`, `stop`, `scale` (with [workers]), `restart-worker` or `kill-worker` (with [worker]).
+ */
 @Serializable
 internal data class ControlRequest(val command: String, val workers: Int? = null, val worker: Int? = null, val allHosts: Boolean? = null)
 
@@ -70,8 +72,8 @@ internal data class HostStatus(
 )
 
 /**
- * What `status` reports: the watcher, its listening addresses and socket mode, how many worker messages it dropped
- * (nothing consumes them under `cluster`), and its live workers and standbys.
+ * What `status` reports: the watcher, its listening addresses and socket mode, how many worker messages it dropped (nothing consumes them
+ * under `cluster`), and its live workers and standbys.
  */
 @Serializable
 internal data class ClusterStatus(
@@ -84,9 +86,8 @@ internal data class ClusterStatus(
 )
 
 /**
- * One worker in a [ClusterStatus]: [slot] 0 for a standby; [lastExit] the last exit reason of a worker in this slot;
- * [rssBytes] null when /proc has no answer; [heapBytes] (heap in use after GC), [connections] and [requests] as the
- * worker last reported them.
+ * One worker in a [ClusterStatus]: [slot] 0 for a standby; [lastExit] the last exit reason of a worker in this slot; [rssBytes] null when
+ * /proc has no answer; [heapBytes] (heap in use after GC), [connections] and [requests] as the worker last reported them.
  */
 @Serializable
 internal data class WorkerStatus(

@@ -1,9 +1,5 @@
 package dev.kcluster.cli
 
-import org.newsclub.net.unix.AFUNIXServerSocketChannel
-import org.newsclub.net.unix.AFUNIXSocketAddress
-import org.newsclub.net.unix.AFUNIXSocketChannel
-import org.slf4j.LoggerFactory
 import java.io.ByteArrayOutputStream
 import java.io.Closeable
 import java.io.IOException
@@ -17,14 +13,17 @@ import java.nio.file.attribute.PosixFilePermissions
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
+import org.newsclub.net.unix.AFUNIXServerSocketChannel
+import org.newsclub.net.unix.AFUNIXSocketAddress
+import org.newsclub.net.unix.AFUNIXSocketChannel
+import org.slf4j.LoggerFactory
 
 /** A control answer and what to do once it has been written (e.g. begin stopping). */
 internal class Reply(val response: ControlResponse, val then: (() -> Unit)? = null)
 
 /**
- * Serves the control protocol ([ControlProtocol]) on the AF_UNIX socket [path] (mode 0600) for
- * peers with this process's uid only. One thread per connection; a client that sends no request
- * within [requestTimeoutMillis] is dropped. [close] removes the socket file.
+ * Serves the control protocol ([ControlProtocol]) on the AF_UNIX socket [path] (mode 0600) for peers with this process's uid only. One
+ * thread per connection; a client that sends no request within [requestTimeoutMillis] is dropped. [close] removes the socket file.
  */
 internal class ControlServer(
     private val path: Path,
@@ -40,26 +39,33 @@ internal class ControlServer(
         val length = path.toString().toByteArray().size
         if (length > MAX_SOCKET_PATH) {
             throw IOException(
-                "control socket path $path is $length bytes, more than AF_UNIX allows ($MAX_SOCKET_PATH); use a shorter --pid-file path",
+                "control socket path $path is $length bytes, more than AF_UNIX allows ($MAX_SOCKET_PATH); use a shorter --pid-file path"
             )
         }
         Files.deleteIfExists(path)
         server = AFUNIXServerSocketChannel.open()
         server.bind(AFUNIXSocketAddress.of(path.toFile()))
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"))
-        Thread(::acceptLoop, "cluster-control-accept").apply { isDaemon = true; start() }
+        Thread(::acceptLoop, "cluster-control-accept").apply {
+            isDaemon = true
+            start()
+        }
     }
 
     private fun acceptLoop() {
         while (open) {
-            val ch = try {
-                server.accept()
-            } catch (e: IOException) {
-                if (open) log.warn("control socket accept failed: {}", e.toString())
-                if (!server.isOpen) return
-                continue
+            val ch =
+                try {
+                    server.accept()
+                } catch (e: IOException) {
+                    if (open) log.warn("control socket accept failed: {}", e.toString())
+                    if (!server.isOpen) return
+                    continue
+                }
+            Thread({ serve(ch) }, "cluster-control-${counter.incrementAndGet()}").apply {
+                isDaemon = true
+                start()
             }
-            Thread({ serve(ch) }, "cluster-control-${counter.incrementAndGet()}").apply { isDaemon = true; start() }
         }
     }
 
@@ -72,25 +78,27 @@ internal class ControlServer(
                 return
             }
             val deadline = timer.schedule({ runCatching { ch.close() } }, requestTimeoutMillis, TimeUnit.MILLISECONDS)
-            val line = try {
-                readLine(Channels.newInputStream(ch).buffered())
-            } catch (e: IOException) {
-                null
-            } finally {
-                deadline.cancel(false)
-            }
+            val line =
+                try {
+                    readLine(Channels.newInputStream(ch).buffered())
+                } catch (e: IOException) {
+                    null
+                } finally {
+                    deadline.cancel(false)
+                }
             if (line == null) return
-            val reply = try {
-                val request = ControlProtocol.json.decodeFromString(ControlRequest.serializer(), line)
-                handler(request)
-            } catch (e: kotlinx.serialization.SerializationException) {
-                Reply(ControlResponse(ok = false, error = "bad control request: ${e.message}"))
-            } catch (e: IllegalArgumentException) {
-                Reply(ControlResponse(ok = false, error = "bad control request: ${e.message}"))
-            } catch (e: Exception) {
-                log.warn("control request failed: {}", e.toString())
-                Reply(ControlResponse(ok = false, error = e.message ?: e.toString()))
-            }
+            val reply =
+                try {
+                    val request = ControlProtocol.json.decodeFromString(ControlRequest.serializer(), line)
+                    handler(request)
+                } catch (e: kotlinx.serialization.SerializationException) {
+                    Reply(ControlResponse(ok = false, error = "bad control request: ${e.message}"))
+                } catch (e: IllegalArgumentException) {
+                    Reply(ControlResponse(ok = false, error = "bad control request: ${e.message}"))
+                } catch (e: Exception) {
+                    log.warn("control request failed: {}", e.toString())
+                    Reply(ControlResponse(ok = false, error = e.message ?: e.toString()))
+                }
             write(ch, reply.response)
             reply.then?.invoke()
         }

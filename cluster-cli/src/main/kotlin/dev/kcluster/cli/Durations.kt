@@ -17,14 +17,15 @@ internal object Durations {
         var total = Duration.ZERO
         for (m in part.findAll(t)) {
             val n = m.groupValues[1].toLongOrNull() ?: throw IllegalArgumentException("duration '$text' is too large")
-            total = total.plus(
-                when (m.groupValues[2]) {
-                    "ms" -> Duration.ofMillis(n)
-                    "s" -> Duration.ofSeconds(n)
-                    "m" -> Duration.ofMinutes(n)
-                    else -> Duration.ofHours(n)
-                },
-            )
+            total =
+                total.plus(
+                    when (m.groupValues[2]) {
+                        "ms" -> Duration.ofMillis(n)
+                        "s" -> Duration.ofSeconds(n)
+                        "m" -> Duration.ofMinutes(n)
+                        else -> Duration.ofHours(n)
+                    }
+                )
         }
         require(!total.isZero) { "duration '$text' must be longer than zero" }
         return total
@@ -45,10 +46,11 @@ internal object Durations {
 }
 
 /** Converts an option's value with [Durations.parse]; a bad value is a usage error naming the option. */
-internal fun RawOption.duration(): NullableOption<Duration, Duration> = convert("DURATION") { text ->
-    try {
-        Durations.parse(text)
-    } catch (e: IllegalArgumentException) {
-        fail(e.message ?: "invalid duration '$text'")
+internal fun RawOption.duration(): NullableOption<Duration, Duration> =
+    convert("DURATION") { text ->
+        try {
+            Durations.parse(text)
+        } catch (e: IllegalArgumentException) {
+            fail(e.message ?: "invalid duration '$text'")
+        }
     }
-}

@@ -1,11 +1,5 @@
 package dev.kcluster.cli
 
-import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.Job
-import kotlinx.coroutines.channels.Channel
-import kotlinx.coroutines.launch
-import kotlinx.coroutines.withTimeoutOrNull
-import org.slf4j.LoggerFactory
 import java.io.Closeable
 import java.io.IOException
 import java.nio.file.ClosedWatchServiceException
@@ -19,11 +13,17 @@ import java.nio.file.StandardWatchEventKinds.OVERFLOW
 import java.nio.file.WatchKey
 import java.nio.file.WatchService
 import java.util.concurrent.ConcurrentHashMap
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withTimeoutOrNull
+import org.slf4j.LoggerFactory
 
 /**
- * Watches [roots] (directories recursively, including ones created later; or single files) and
- * calls [onChange] once changes have been quiet for [debounceMillis]. Changes that arrive while
- * [onChange] runs lead to one more call afterwards. Paths in [ignore] (e.g. the log file) never count.
+ * Watches [roots] (directories recursively, including ones created later; or single files) and calls [onChange] once changes have been
+ * quiet for [debounceMillis]. Changes that arrive while [onChange] runs lead to one more call afterwards. Paths in [ignore] (e.g. the log
+ * file) never count.
  */
 internal class FileWatcher(
     roots: List<Path>,
@@ -49,15 +49,19 @@ internal class FileWatcher(
                 register(root.parent)
             }
         }
-        Thread(::pollLoop, "cluster-watch").apply { isDaemon = true; start() }
-        consumer = scope.launch {
-            for (first in changes) {
-                var last = first
-                while (true) last = withTimeoutOrNull(debounceMillis) { changes.receive() } ?: break
-                log.info("change under a watched path ({}): rolling restart", last)
-                onChange(last)
-            }
+        Thread(::pollLoop, "cluster-watch").apply {
+            isDaemon = true
+            start()
         }
+        consumer =
+            scope.launch {
+                for (first in changes) {
+                    var last = first
+                    while (true) last = withTimeoutOrNull(debounceMillis) { changes.receive() } ?: break
+                    log.info("change under a watched path ({}): rolling restart", last)
+                    onChange(last)
+                }
+            }
     }
 
     private fun register(dir: Path) {
@@ -83,13 +87,14 @@ internal class FileWatcher(
 
     private fun pollLoop() {
         while (true) {
-            val key = try {
-                service.take()
-            } catch (e: ClosedWatchServiceException) {
-                return
-            } catch (e: InterruptedException) {
-                return
-            }
+            val key =
+                try {
+                    service.take()
+                } catch (e: ClosedWatchServiceException) {
+                    return
+                } catch (e: InterruptedException) {
+                    return
+                }
             val dir = dirs[key]
             for (event in key.pollEvents()) {
                 if (dir == null) continue

@@ -11,9 +11,8 @@ import java.nio.file.StandardOpenOption
 internal class PidFileException(message: String) : Exception(message)
 
 /**
- * A watcher's pid file and, beside it, its control socket (`<pid file>.sock`). [acquire] creates
- * the file exclusively with this process's pid; a stale file (its process is gone) is replaced,
- * a live one refuses. [release] removes it only while it still names this process.
+ * A watcher's pid file and, beside it, its control socket (`<pid file>.sock`). [acquire] creates the file exclusively with this process's
+ * pid; a stale file (its process is gone) is replaced, a live one refuses. [release] removes it only while it still names this process.
  */
 internal class PidFile(path: Path) {
     val path: Path = path.toAbsolutePath().normalize()
@@ -32,7 +31,7 @@ internal class PidFile(path: Path) {
                 if (pid != null && pid != me && isAlive(pid)) {
                     throw PidFileException(
                         "a cluster is already running with pid $pid (pid file $path); " +
-                            "stop it with `cluster stop -p $path` or use another --pid-file",
+                            "stop it with `cluster stop -p $path` or use another --pid-file"
                     )
                 }
                 warn("replacing stale pid file $path (process ${text.ifEmpty { "?" }} is not running)")

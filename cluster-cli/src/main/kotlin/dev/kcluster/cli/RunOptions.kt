@@ -5,8 +5,8 @@ import java.nio.file.Path
 import java.time.Duration
 
 /**
- * Everything `cluster run` was asked to do: the validated watcher [config] (which holds the target and
- * its args) and what only the command does itself.
+ * Everything `cluster run` was asked to do: the validated watcher [config] (which holds the target and its args) and what only the command
+ * does itself.
  */
 internal data class RunOptions(
     val config: WatcherConfig,
@@ -26,7 +26,8 @@ internal data class RunOptions(
     val configFile: Path? = null,
 ) {
     /** The worker's main class or jar. */
-    val target: String get() = config.target
+    val target: String
+        get() = config.target
 
     /** Builds these options again from the command line and the current [configFile] (for a reload); throws [ConfigFileException]. */
     var reread: (() -> RunOptions)? = null

@@ -9,8 +9,8 @@ import java.nio.file.Path
 import java.time.Duration
 
 /**
- * `cluster run`'s settings as given in one place, the command line or the config file: null where that place
- * does not set them. [over] merges two places; [toRunOptions] applies the defaults and validates the whole.
+ * `cluster run`'s settings as given in one place, the command line or the config file: null where that place does not set them. [over]
+ * merges two places; [toRunOptions] applies the defaults and validates the whole.
  */
 internal data class RunSettings(
     val workers: Int? = null,
@@ -50,35 +50,61 @@ internal data class RunSettings(
     val balance: dev.kcluster.BalanceStrategy? = null,
 ) {
     /**
-     * These settings where set, [base]'s elsewhere. A list set here replaces [base]'s whole; [environment] is merged
-     * by name. A TARGET set here brings its own [args] (none when it has none).
+     * These settings where set, [base]'s elsewhere. A list set here replaces [base]'s whole; [environment] is merged by name. A TARGET set
+     * here brings its own [args] (none when it has none).
      */
-    fun over(base: RunSettings): RunSettings = RunSettings(
-        workers ?: base.workers, target ?: base.target, if (target != null) args.orEmpty() else args ?: base.args,
-        classpath ?: base.classpath, jvmOptions ?: base.jvmOptions, classCache ?: base.classCache, java ?: base.java,
-        jvmDefaults ?: base.jvmDefaults, pidFile ?: base.pidFile, logLevel ?: base.logLevel, logJson ?: base.logJson,
-        logFile ?: base.logFile,
-        if (environment == null && base.environment == null) null else base.environment.orEmpty() + environment.orEmpty(),
-        chdir ?: base.chdir, startTimeout ?: base.startTimeout, readyTimeout ?: base.readyTimeout, stopTimeout ?: base.stopTimeout,
-        heartbeatInterval ?: base.heartbeatInterval, heartbeatTimeout ?: base.heartbeatTimeout, maxRestarts ?: base.maxRestarts,
-        restartWindow ?: base.restartWindow, maxBackoff ?: base.maxBackoff, maxFrameSize ?: base.maxFrameSize, watch ?: base.watch,
-        socketMode ?: base.socketMode, readyPolicy ?: base.readyPolicy, standby ?: base.standby, maxRequests ?: base.maxRequests,
-        maxRequestsJitter ?: base.maxRequestsJitter, maxMemory ?: base.maxMemory, maxRss ?: base.maxRss,
-        messageBuffer ?: base.messageBuffer, metrics ?: base.metrics, metricsInterval ?: base.metricsInterval, balance ?: base.balance,
-    )
+    fun over(base: RunSettings): RunSettings =
+        RunSettings(
+            workers ?: base.workers,
+            target ?: base.target,
+            if (target != null) args.orEmpty() else args ?: base.args,
+            classpath ?: base.classpath,
+            jvmOptions ?: base.jvmOptions,
+            classCache ?: base.classCache,
+            java ?: base.java,
+            jvmDefaults ?: base.jvmDefaults,
+            pidFile ?: base.pidFile,
+            logLevel ?: base.logLevel,
+            logJson ?: base.logJson,
+            logFile ?: base.logFile,
+            if (environment == null && base.environment == null) null else base.environment.orEmpty() + environment.orEmpty(),
+            chdir ?: base.chdir,
+            startTimeout ?: base.startTimeout,
+            readyTimeout ?: base.readyTimeout,
+            stopTimeout ?: base.stopTimeout,
+            heartbeatInterval ?: base.heartbeatInterval,
+            heartbeatTimeout ?: base.heartbeatTimeout,
+            maxRestarts ?: base.maxRestarts,
+            restartWindow ?: base.restartWindow,
+            maxBackoff ?: base.maxBackoff,
+            maxFrameSize ?: base.maxFrameSize,
+            watch ?: base.watch,
+            socketMode ?: base.socketMode,
+            readyPolicy ?: base.readyPolicy,
+            standby ?: base.standby,
+            maxRequests ?: base.maxRequests,
+            maxRequestsJitter ?: base.maxRequestsJitter,
+            maxMemory ?: base.maxMemory,
+            maxRss ?: base.maxRss,
+            messageBuffer ?: base.messageBuffer,
+            metrics ?: base.metrics,
+            metricsInterval ?: base.metricsInterval,
+            balance ?: base.balance,
+        )
 
     /** The defaults where nothing is set; an invalid combination is a [UsageError] naming the flag. */
     fun toRunOptions(configFile: Path? = null): RunOptions {
         val target = target ?: throw UsageError("missing argument <target> (or `target` in --config)")
-        val b = WatcherConfig.builder(target)
-            .args(args.orEmpty())
-            .classpath(*classpath.orEmpty().toTypedArray())
-            .jvmOptions(jvmOptions.orEmpty())
-            .socketMode(socketMode ?: SocketMode.SHARED)
-            .readyPolicy(readyPolicy ?: ReadyPolicy.LISTEN)
-            .workingDirectory(chdir)
-            .classCache(classCache ?: ClassCache.AUTO)
-            .jvmDefaults(jvmDefaults ?: false)
+        val b =
+            WatcherConfig.builder(target)
+                .args(args.orEmpty())
+                .classpath(*classpath.orEmpty().toTypedArray())
+                .jvmOptions(jvmOptions.orEmpty())
+                .socketMode(socketMode ?: SocketMode.SHARED)
+                .readyPolicy(readyPolicy ?: ReadyPolicy.LISTEN)
+                .workingDirectory(chdir)
+                .classCache(classCache ?: ClassCache.AUTO)
+                .jvmDefaults(jvmDefaults ?: false)
         environment?.forEach { (k, v) -> b.environment(k, v) }
         java?.let(b::javaCommand)
         startTimeout?.let(b::startTimeout)
@@ -101,28 +127,42 @@ internal data class RunSettings(
         if (messageBuffer != null) {
             b.messageBuffer(messageBuffer, maxOf(defaults.messageBufferBytes, (maxFrameSize ?: defaults.maxFrameSize).toLong()))
         }
-        val config = try {
-            b.build()
-        } catch (e: IllegalArgumentException) {
-            throw UsageError(optionNames(e.message ?: e.toString()))
-        }
+        val config =
+            try {
+                b.build()
+            } catch (e: IllegalArgumentException) {
+                throw UsageError(optionNames(e.message ?: e.toString()))
+            }
         return RunOptions(
-            config = config, workers = workers ?: Runtime.getRuntime().availableProcessors(), pidFile = pidFile,
-            logLevel = (logLevel ?: "info").lowercase(), logJson = logJson ?: false, logFile = logFile, watch = watch.orEmpty(),
+            config = config,
+            workers = workers ?: Runtime.getRuntime().availableProcessors(),
+            pidFile = pidFile,
+            logLevel = (logLevel ?: "info").lowercase(),
+            logJson = logJson ?: false,
+            logFile = logFile,
+            watch = watch.orEmpty(),
             configFile = configFile,
         )
     }
 
     companion object {
         /** Says `--stop-timeout` where [WatcherConfig] says `stopTimeout`. */
-        fun optionNames(message: String): String = listOf(
-            "heartbeatTimeout" to "--heartbeat-timeout", "heartbeatInterval" to "--heartbeat-interval",
-            "startTimeout" to "--start-timeout", "stopTimeout" to "--stop-timeout", "readyTimeout" to "--ready-timeout",
-            "restartWindow" to "--restart-window", "maxRestarts" to "--max-restarts", "maxBackoff" to "--max-backoff",
-            "maxFrameSize" to "--max-frame-size", "target (a main class or a jar)" to "TARGET",
-        ).fold(message) { m, (from, to) -> m.replace(from, to) }
-            .replace(Regex("PT[0-9.HMS]+")) { m ->
-                runCatching { Durations.format(java.time.Duration.parse(m.value)) }.getOrDefault(m.value)
-            }
+        fun optionNames(message: String): String =
+            listOf(
+                    "heartbeatTimeout" to "--heartbeat-timeout",
+                    "heartbeatInterval" to "--heartbeat-interval",
+                    "startTimeout" to "--start-timeout",
+                    "stopTimeout" to "--stop-timeout",
+                    "readyTimeout" to "--ready-timeout",
+                    "restartWindow" to "--restart-window",
+                    "maxRestarts" to "--max-restarts",
+                    "maxBackoff" to "--max-backoff",
+                    "maxFrameSize" to "--max-frame-size",
+                    "target (a main class or a jar)" to "TARGET",
+                )
+                .fold(message) { m, (from, to) -> m.replace(from, to) }
+                .replace(Regex("PT[0-9.HMS]+")) { m ->
+                    runCatching { Durations.format(java.time.Duration.parse(m.value)) }.getOrDefault(m.value)
+                }
     }
 }

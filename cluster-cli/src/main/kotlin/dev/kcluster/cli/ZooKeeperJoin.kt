@@ -14,22 +14,32 @@ internal interface GroupHandle : AutoCloseable {
 internal object ZooKeeperJoin {
     /** Joins; @throws IllegalArgumentException or ZooKeeperGroupException with a message for the user. */
     fun join(watcher: ClusterWatcher, options: RunOptions): GroupHandle {
-        val credentials = options.zkAuthFile?.let(ZooKeeperCredentials::fromFile)
-            ?: System.getenv(ZooKeeperCredentials.ENV)?.let { ZooKeeperCredentials.fromEnvironment() }
-        val m = ZooKeeperMembership.builder(watcher)
-            .connect(options.zookeeper!!)
-            .group(options.group!!)
-            .credentials(credentials)
-            .apply { options.zkSessionTimeout?.let { sessionTimeout(it.toKotlinDuration()) } }
-            .start()
+        val credentials =
+            options.zkAuthFile?.let(ZooKeeperCredentials::fromFile)
+                ?: System.getenv(ZooKeeperCredentials.ENV)?.let { ZooKeeperCredentials.fromEnvironment() }
+        val m =
+            ZooKeeperMembership.builder(watcher)
+                .connect(options.zookeeper!!)
+                .group(options.group!!)
+                .credentials(credentials)
+                .apply { options.zkSessionTimeout?.let { sessionTimeout(it.toKotlinDuration()) } }
+                .start()
         return object : GroupHandle {
-            override fun hosts() = m.hosts.value.map { h ->
-                HostStatus(
-                    id = h.id, host = h.host, watcherPid = h.pid, phase = h.phase, workers = h.workers.size,
-                    ready = h.workers.count { it.state == "READY" }, addresses = h.addresses, startedAtMillis = h.startedAtMillis,
-                    leaderWorker = h.leaderWorker, leaderEpoch = h.leaderEpoch,
-                )
-            }
+            override fun hosts() =
+                m.hosts.value.map { h ->
+                    HostStatus(
+                        id = h.id,
+                        host = h.host,
+                        watcherPid = h.pid,
+                        phase = h.phase,
+                        workers = h.workers.size,
+                        ready = h.workers.count { it.state == "READY" },
+                        addresses = h.addresses,
+                        startedAtMillis = h.startedAtMillis,
+                        leaderWorker = h.leaderWorker,
+                        leaderEpoch = h.leaderEpoch,
+                    )
+                }
 
             override fun close() = m.close()
         }

@@ -8,84 +8,93 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldHaveSize
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
-import kotlinx.serialization.builtins.ListSerializer
-import org.apache.curator.test.TestingServer
 import java.nio.file.Files
 import java.nio.file.attribute.PosixFilePermissions
+import kotlinx.serialization.builtins.ListSerializer
+import org.apache.curator.test.TestingServer
 
 /** End-to-end: two `cluster --zookeeper` processes (fat jar) in one group against a real ZooKeeper server. */
-class ZooKeeperCommandIT : FunSpec({
-    val h = CliHarness()
-    val zk = TestingServer(true)
-    afterSpec { h.cleanUp(); zk.close() }
-    val base = arrayOf("-cp", h.testClasses) + h.workerJvm
-    val target = TestServer::class.java.name
-
-    test("two hosts join a group with digest credentials; status --all-hosts lists both, one leading a worker") {
-        val auth = h.dir.resolve("zk.auth")
-        Files.writeString(auth, "kc:s3cret\n")
-        Files.setPosixFilePermissions(auth, PosixFilePermissions.fromString("rw-------"))
-        val zkArgs = arrayOf("--zookeeper", zk.connectString, "--group", "cli", "--zk-auth-file", "$auth", "--zk-session-timeout", "4s")
-        val pa = h.dir.resolve("a.pid")
-        val pb = h.dir.resolve("b.pid")
-        val a = h.start("-w", "1", "-p", "$pa", *zkArgs, *base, target)
-        val b = h.start("-w", "2", "-p", "$pb", *zkArgs, *base, target)
-        fun hosts(): List<HostStatus>? {
-            val r = h.run("status", "-p", "$pa", "--all-hosts", "--json")
-            if (r.code != 0) return null
-            return ControlProtocol.json.decodeFromString(ListSerializer(HostStatus.serializer()), r.stdout)
+class ZooKeeperCommandIT :
+    FunSpec({
+        val h = CliHarness()
+        val zk = TestingServer(true)
+        afterSpec {
+            h.cleanUp()
+            zk.close()
         }
-        withClue({ "$a\n$b" }) {
-            awaitUntil("two members, one leading") { hosts()?.let { l -> l.size == 2 && l.count { it.leaderWorker != null } == 1 } == true }
-            val l = hosts()!!
-            l.map { it.watcherPid }.toSet() shouldBe setOf(a.pid, b.pid)
-            l.first { it.watcherPid == b.pid }.ready shouldBe 2
-            l.single { it.leaderWorker != null }.leaderEpoch shouldBe 1L
-            val table = h.run("status", "-p", "$pb", "--all-hosts")
-            table.code shouldBe 0
-            table.stdout shouldContain "2 hosts"
-            table.stdout.lines().filter { "RUNNING" in it } shouldHaveSize 2
+        val base = arrayOf("-cp", h.testClasses) + h.workerJvm
+        val target = TestServer::class.java.name
 
-            val wrong = h.dir.resolve("wrong.auth")
-            Files.writeString(wrong, "kc:nope")
-            Files.setPosixFilePermissions(wrong, PosixFilePermissions.fromString("rw-------"))
-            val c = h.run("-w", "1", "--zookeeper", zk.connectString, "--group", "cli", "--zk-auth-file", "$wrong", *base, target)
-            c.code shouldBe 1
-            c.stderr shouldContain "refused access to /kcluster/cli for digest user 'kc'"
+        test("two hosts join a group with digest credentials; status --all-hosts lists both, one leading a worker") {
+            val auth = h.dir.resolve("zk.auth")
+            Files.writeString(auth, "kc:s3cret\n")
+            Files.setPosixFilePermissions(auth, PosixFilePermissions.fromString("rw-------"))
+            val zkArgs = arrayOf("--zookeeper", zk.connectString, "--group", "cli", "--zk-auth-file", "$auth", "--zk-session-timeout", "4s")
+            val pa = h.dir.resolve("a.pid")
+            val pb = h.dir.resolve("b.pid")
+            val a = h.start("-w", "1", "-p", "$pa", *zkArgs, *base, target)
+            val b = h.start("-w", "2", "-p", "$pb", *zkArgs, *base, target)
+            fun hosts(): List<HostStatus>? {
+                val r = h.run("status", "-p", "$pa", "--all-hosts", "--json")
+                if (r.code != 0) return null
+                return ControlProtocol.json.decodeFromString(ListSerializer(HostStatus.serializer()), r.stdout)
+            }
+            withClue({ "$a\n$b" }) {
+                awaitUntil("two members, one leading") {
+                    hosts()?.let { l -> l.size == 2 && l.count { it.leaderWorker != null } == 1 } == true
+                }
+                val l = hosts()!!
+                l.map { it.watcherPid }.toSet() shouldBe setOf(a.pid, b.pid)
+                l.first { it.watcherPid == b.pid }.ready shouldBe 2
+                l.single { it.leaderWorker != null }.leaderEpoch shouldBe 1L
+                val table = h.run("status", "-p", "$pb", "--all-hosts")
+                table.code shouldBe 0
+                table.stdout shouldContain "2 hosts"
+                table.stdout.lines().filter { "RUNNING" in it } shouldHaveSize 2
 
-            val loose = h.dir.resolve("loose.auth")
-            Files.writeString(loose, "kc:s3cret")
-            Files.setPosixFilePermissions(loose, PosixFilePermissions.fromString("rw-r--r--"))
-            val d = h.run("-w", "1", "--zookeeper", zk.connectString, "--group", "cli", "--zk-auth-file", "$loose", *base, target)
-            d.code shouldBe 1
-            d.stderr shouldContain "chmod 600"
+                val wrong = h.dir.resolve("wrong.auth")
+                Files.writeString(wrong, "kc:nope")
+                Files.setPosixFilePermissions(wrong, PosixFilePermissions.fromString("rw-------"))
+                val c = h.run("-w", "1", "--zookeeper", zk.connectString, "--group", "cli", "--zk-auth-file", "$wrong", *base, target)
+                c.code shouldBe 1
+                c.stderr shouldContain "refused access to /kcluster/cli for digest user 'kc'"
 
-            val plain = h.run("status", "-p", "$pa")
-            plain.code shouldBe 0
-            h.run("stop", "-p", "$pa").code shouldBe 0
-            a.awaitExit() shouldBe 0
-            awaitUntil("host a left the group") { hosts().let { it == null } && h.run("status", "-p", "$pb", "--all-hosts", "--json").stdout.let { "\"watcherPid\":${a.pid}" !in it } }
-            h.run("stop", "-p", "$pb").code shouldBe 0
-            b.awaitExit() shouldBe 0
+                val loose = h.dir.resolve("loose.auth")
+                Files.writeString(loose, "kc:s3cret")
+                Files.setPosixFilePermissions(loose, PosixFilePermissions.fromString("rw-r--r--"))
+                val d = h.run("-w", "1", "--zookeeper", zk.connectString, "--group", "cli", "--zk-auth-file", "$loose", *base, target)
+                d.code shouldBe 1
+                d.stderr shouldContain "chmod 600"
+
+                val plain = h.run("status", "-p", "$pa")
+                plain.code shouldBe 0
+                h.run("stop", "-p", "$pa").code shouldBe 0
+                a.awaitExit() shouldBe 0
+                awaitUntil("host a left the group") {
+                    hosts().let { it == null } &&
+                        h.run("status", "-p", "$pb", "--all-hosts", "--json").stdout.let { "\"watcherPid\":${a.pid}" !in it }
+                }
+                h.run("stop", "-p", "$pb").code shouldBe 0
+                b.awaitExit() shouldBe 0
+            }
         }
-    }
 
-    test("--zookeeper without --group is a usage error; status --all-hosts without --zookeeper is one clear error") {
-        h.run("--zookeeper", zk.connectString, *base, target).let { r ->
-            r.code shouldBe 2
-            r.stderr shouldContain "--zookeeper and --group go together"
-        }
-        h.run("-w", "1", "--zookeeper", "zk1:notaport", "--group", "g", *base, target).let { r ->
+        test("--zookeeper without --group is a usage error; status --all-hosts without --zookeeper is one clear error") {
+            h.run("--zookeeper", zk.connectString, *base, target).let { r ->
+                r.code shouldBe 2
+                r.stderr shouldContain "--zookeeper and --group go together"
+            }
+            h.run("-w", "1", "--zookeeper", "zk1:notaport", "--group", "g", *base, target).let { r ->
+                r.code shouldBe 1
+                r.stderr shouldContain "bad ZooKeeper connect string"
+            }
+            val p = h.dir.resolve("solo.pid")
+            val s = h.start("-w", "1", "-p", "$p", *base, target)
+            awaitUntil("solo cluster up") { h.run("status", "-p", "$p").code == 0 }
+            val r = h.run("status", "-p", "$p", "--all-hosts")
             r.code shouldBe 1
-            r.stderr shouldContain "bad ZooKeeper connect string"
+            r.stderr shouldContain "without --zookeeper"
+            h.run("stop", "-p", "$p").code shouldBe 0
+            s.awaitExit() shouldBe 0
         }
-        val p = h.dir.resolve("solo.pid")
-        val s = h.start("-w", "1", "-p", "$p", *base, target)
-        awaitUntil("solo cluster up") { h.run("status", "-p", "$p").code == 0 }
-        val r = h.run("status", "-p", "$p", "--all-hosts")
-        r.code shouldBe 1
-        r.stderr shouldContain "without --zookeeper"
-        h.run("stop", "-p", "$p").code shouldBe 0
-        s.awaitExit() shouldBe 0
-    }
-})
+    })

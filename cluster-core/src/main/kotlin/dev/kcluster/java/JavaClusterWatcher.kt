@@ -10,6 +10,11 @@ import dev.kcluster.MessageCodec
 import dev.kcluster.RestartResult
 import dev.kcluster.WatcherConfig
 import dev.kcluster.WorkerMessage
+import java.net.InetSocketAddress
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.Flow
+import java.util.function.BiConsumer
+import java.util.function.Consumer
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
@@ -20,20 +25,14 @@ import kotlinx.coroutines.future.future
 import kotlinx.coroutines.jdk9.asPublisher
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
-import java.net.InetSocketAddress
-import java.util.concurrent.CompletableFuture
-import java.util.concurrent.Flow
-import java.util.function.BiConsumer
-import java.util.function.Consumer
 
 /**
- * A [ClusterWatcher] for Java: `CompletableFuture` and blocking twins for every lifecycle call,
- * listeners for messages and events, and a `java.util.concurrent.Flow.Publisher` of messages.
+ * A [ClusterWatcher] for Java: `CompletableFuture` and blocking twins for every lifecycle call, listeners for messages and events, and a
+ * `java.util.concurrent.Flow.Publisher` of messages.
  *
- * Listeners run one at a time, in order, on a kcluster-owned thread; a listener that throws is
- * logged and stays registered. Each message listener and each `messages()` subscriber is a collector of
- * [ClusterWatcher.messages], with its rules: every listener gets every message, and messages that
- * arrive while nobody listens wait (bounded) for the first listener.
+ * Listeners run one at a time, in order, on a kcluster-owned thread; a listener that throws is logged and stays registered. Each message
+ * listener and each `messages()` subscriber is a collector of [ClusterWatcher.messages], with its rules: every listener gets every message,
+ * and messages that arrive while nobody listens wait (bounded) for the first listener.
  *
  * ```java
  * WatcherConfig config = WatcherConfig.builder("com.example.Server").jvmOptions("-Xmx256m").build();
@@ -63,10 +62,15 @@ public class JavaClusterWatcher private constructor(private val watcher: Cluster
     public fun listeningAddresses(): List<InetSocketAddress> = watcher.listeningAddresses
 
     /** Launches [count] workers; completes when all are READY, or exceptionally with a [ClusterException]. */
-    public fun start(count: Int): CompletableFuture<Void?> = scope.future<Void?> { watcher.start(count); null }
+    public fun start(count: Int): CompletableFuture<Void?> =
+        scope.future<Void?> {
+            watcher.start(count)
+            null
+        }
 
     /**
      * Launches [count] workers and blocks until all are READY.
+     *
      * @throws ClusterException when a worker fails before READY (all workers are then stopped).
      * @throws IllegalStateException when called twice.
      */
@@ -74,21 +78,27 @@ public class JavaClusterWatcher private constructor(private val watcher: Cluster
     public fun startBlocking(count: Int): Unit = runBlocking { watcher.start(count) }
 
     /** Stops every worker gracefully (STOP, then SIGTERM, then SIGKILL); completes when all are gone. Idempotent. */
-    public fun stop(): CompletableFuture<Void?> = scope.future<Void?> { watcher.stop(); null }
+    public fun stop(): CompletableFuture<Void?> =
+        scope.future<Void?> {
+            watcher.stop()
+            null
+        }
 
     /** [stop], blocking. */
-    @Throws(InterruptedException::class)
-    public fun stopBlocking(): Unit = runBlocking { watcher.stop() }
+    @Throws(InterruptedException::class) public fun stopBlocking(): Unit = runBlocking { watcher.stop() }
 
     /** Replaces every worker, one at a time, each after its replacement is READY; rolls back on failure. */
     public fun restart(): CompletableFuture<RestartResult> = scope.future { watcher.restart() }
 
     /** [restart], blocking. @throws IllegalStateException when the watcher is not running. */
-    @Throws(InterruptedException::class)
-    public fun restartBlocking(): RestartResult = runBlocking { watcher.restart() }
+    @Throws(InterruptedException::class) public fun restartBlocking(): RestartResult = runBlocking { watcher.restart() }
 
     /** Grows or shrinks the cluster to [count] workers; completes when added workers are READY or removed ones gone. */
-    public fun scale(count: Int): CompletableFuture<Void?> = scope.future<Void?> { watcher.scale(count); null }
+    public fun scale(count: Int): CompletableFuture<Void?> =
+        scope.future<Void?> {
+            watcher.scale(count)
+            null
+        }
 
     /** [scale], blocking. @throws ClusterException when an added worker fails before READY. */
     @Throws(ClusterException::class, InterruptedException::class)
@@ -98,7 +108,11 @@ public class JavaClusterWatcher private constructor(private val watcher: Cluster
     public fun restartWorker(worker: ClusterWorker): CompletableFuture<RestartResult> = scope.future { worker.restart() }
 
     /** Stops [worker] gracefully and removes its slot ([ClusterWorker.stop]). */
-    public fun stopWorker(worker: ClusterWorker): CompletableFuture<Void?> = scope.future<Void?> { worker.stop(); null }
+    public fun stopWorker(worker: ClusterWorker): CompletableFuture<Void?> =
+        scope.future<Void?> {
+            worker.stop()
+            null
+        }
 
     /** Kills [worker] with SIGKILL; it is respawned as after a crash ([ClusterWorker.kill]). */
     public fun killWorker(worker: ClusterWorker): Unit = worker.kill()
@@ -107,8 +121,7 @@ public class JavaClusterWatcher private constructor(private val watcher: Cluster
     public fun awaitTermination(): CompletableFuture<Throwable?> = scope.future { watcher.awaitTermination() }
 
     /** [awaitTermination], blocking; returns null for a requested stop, else the failure. */
-    @Throws(InterruptedException::class)
-    public fun awaitTerminationBlocking(): Throwable? = runBlocking { watcher.awaitTermination() }
+    @Throws(InterruptedException::class) public fun awaitTerminationBlocking(): Throwable? = runBlocking { watcher.awaitTermination() }
 
     /** Sends [message] to every connected worker; returns how many it reached. */
     public fun broadcast(message: Message): Int = watcher.broadcast(message)
@@ -124,33 +137,37 @@ public class JavaClusterWatcher private constructor(private val watcher: Cluster
 
     /** Calls [listener] with every message from a worker. */
     public fun onMessage(listener: Consumer<WorkerMessage>): Registration {
-        val job = scope.launch(listenerDispatcher, start = CoroutineStart.UNDISPATCHED) {
-            watcher.messages.collect { m -> Listeners.deliver("message", m) { listener.accept(it) } }
-        }
+        val job =
+            scope.launch(listenerDispatcher, start = CoroutineStart.UNDISPATCHED) {
+                watcher.messages.collect { m -> Listeners.deliver("message", m) { listener.accept(it) } }
+            }
         return Registration { job.cancel() }
     }
 
     /** Calls [listener] with the sender and the decoded value of every message of [codec]'s type; others are skipped. */
-    public fun <T> onMessage(codec: MessageCodec<T>, listener: BiConsumer<ClusterWorker, T>): Registration =
-        onMessage { m -> if (m.message.type == codec.type) listener.accept(m.worker, m.message.decode(codec)) }
+    public fun <T> onMessage(codec: MessageCodec<T>, listener: BiConsumer<ClusterWorker, T>): Registration = onMessage { m ->
+        if (m.message.type == codec.type) listener.accept(m.worker, m.message.decode(codec))
+    }
 
     /**
-     * Messages from all workers as a `java.util.concurrent.Flow.Publisher`; each subscriber is a collector
-     * of [ClusterWatcher.messages] from its first `request` on, and completes after the watcher stops.
+     * Messages from all workers as a `java.util.concurrent.Flow.Publisher`; each subscriber is a collector of [ClusterWatcher.messages]
+     * from its first `request` on, and completes after the watcher stops.
      */
     public fun messages(): Flow.Publisher<WorkerMessage> = watcher.messages.asPublisher(Dispatchers.Default)
 
     /** Calls [listener] with every lifecycle event from now on. */
     public fun onEvent(listener: Consumer<ClusterEvent>): Registration {
-        val job = scope.launch(listenerDispatcher, start = CoroutineStart.UNDISPATCHED) {
-            watcher.events.collect { e -> Listeners.deliver("event", e) { listener.accept(it) } }
-        }
+        val job =
+            scope.launch(listenerDispatcher, start = CoroutineStart.UNDISPATCHED) {
+                watcher.events.collect { e -> Listeners.deliver("event", e) { listener.accept(it) } }
+            }
         return Registration { job.cancel() }
     }
 
     /** Calls [listener] with every event of type [type] (e.g. `ClusterEvent.WorkerExited.class`). */
-    public fun <E : ClusterEvent> onEvent(type: Class<E>, listener: Consumer<E>): Registration =
-        onEvent { e -> if (type.isInstance(e)) listener.accept(type.cast(e)) }
+    public fun <E : ClusterEvent> onEvent(type: Class<E>, listener: Consumer<E>): Registration = onEvent { e ->
+        if (type.isInstance(e)) listener.accept(type.cast(e))
+    }
 
     /** Calls [listener] whenever a worker process ends, with why. */
     public fun onWorkerExit(listener: BiConsumer<ClusterWorker, ExitReason>): Registration =
@@ -164,11 +181,9 @@ public class JavaClusterWatcher private constructor(private val watcher: Cluster
 
     public companion object {
         /** A watcher for [config]; nothing starts before [start]. */
-        @JvmStatic
-        public fun create(config: WatcherConfig): JavaClusterWatcher = JavaClusterWatcher(ClusterWatcher.create(config))
+        @JvmStatic public fun create(config: WatcherConfig): JavaClusterWatcher = JavaClusterWatcher(ClusterWatcher.create(config))
 
         /** Wraps an existing [watcher]. */
-        @JvmStatic
-        public fun wrap(watcher: ClusterWatcher): JavaClusterWatcher = JavaClusterWatcher(watcher)
+        @JvmStatic public fun wrap(watcher: ClusterWatcher): JavaClusterWatcher = JavaClusterWatcher(watcher)
     }
 }

@@ -1,10 +1,10 @@
 package dev.kcluster.java
 
-import org.slf4j.LoggerFactory
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.ThreadPoolExecutor
 import java.util.concurrent.TimeUnit
+import org.slf4j.LoggerFactory
 
 /** Calls user listeners, logging (never propagating) what they throw. */
 internal object Listeners {
@@ -20,7 +20,7 @@ internal object Listeners {
     }
 
     /** One kcluster-owned daemon thread, created on demand and gone after 10 idle seconds; keeps listener calls in order. */
-    fun thread(name: String): ExecutorService = ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, LinkedBlockingQueue()) { r ->
-        Thread(r, name).apply { isDaemon = true }
-    }.apply { allowCoreThreadTimeOut(true) }
+    fun thread(name: String): ExecutorService =
+        ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, LinkedBlockingQueue()) { r -> Thread(r, name).apply { isDaemon = true } }
+            .apply { allowCoreThreadTimeOut(true) }
 }

@@ -19,13 +19,20 @@ object LoggingWorker {
         MDC.put("request", "42")
         if ("flood" in args) {
             val log = LoggerFactory.getLogger(FLOOD_LOGGER)
-            Thread({
-                var n = 0L
-                while (true) {
-                    repeat(10) { log.info("flood {}", n++) }
-                    Thread.sleep(10)
+            Thread(
+                    {
+                        var n = 0L
+                        while (true) {
+                            repeat(10) { log.info("flood {}", n++) }
+                            Thread.sleep(10)
+                        }
+                    },
+                    "flood",
+                )
+                .apply {
+                    isDaemon = true
+                    start()
                 }
-            }, "flood").apply { isDaemon = true; start() }
         } else {
             val log = LoggerFactory.getLogger(LoggingWorker::class.java)
             log.info("hello {} from worker {}", "logback", id)

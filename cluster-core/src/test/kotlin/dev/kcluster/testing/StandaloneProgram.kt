@@ -11,12 +11,19 @@ object StandaloneProgram {
         println("isWorker=${Cluster.isWorker} workerId=${Cluster.workerId}")
         println("channel: " + runCatching { Cluster.channel }.exceptionOrNull()?.message)
         val server = Cluster.serverSocketFactory().listen("127.0.0.1:0")
-        Thread({
-            while (true) {
-                val c = runCatching { server.accept() }.getOrNull() ?: break
-                c.use { it.write(ByteBuffer.wrap("standalone\n".toByteArray())) }
+        Thread(
+                {
+                    while (true) {
+                        val c = runCatching { server.accept() }.getOrNull() ?: break
+                        c.use { it.write(ByteBuffer.wrap("standalone\n".toByteArray())) }
+                    }
+                },
+                "accept",
+            )
+            .apply {
+                isDaemon = true
+                start()
             }
-        }, "accept").apply { isDaemon = true; start() }
         Cluster.ready()
         println("port ${(server.localAddress as InetSocketAddress).port}")
         System.out.flush()

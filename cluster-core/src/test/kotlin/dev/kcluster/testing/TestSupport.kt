@@ -39,23 +39,33 @@ suspend fun <T> withWatcher(config: WatcherConfig, n: Int, block: suspend (Clust
 private val started = CopyOnWriteArrayList<Process>()
 
 /**
- * Starts a JVM running [main] with this test classpath, and Logback as its backend like this JVM (it is a
- * watcher or a standalone program, not a worker); it is killed at the end of the suite at the latest.
+ * Starts a JVM running [main] with this test classpath, and Logback as its backend like this JVM (it is a watcher or a standalone program,
+ * not a worker); it is killed at the end of the suite at the latest.
  */
 fun startJvm(main: Class<*>, vararg args: String, extraJvm: List<String> = emptyList()): Process {
     val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
-    val cmd = listOf(java) + (TEST_JVM - FORWARDING) + extraJvm + KclusterJvm.ADD_OPENS + listOf("-cp", System.getProperty("java.class.path"), main.name) + args
+    val cmd =
+        listOf(java) +
+            (TEST_JVM - FORWARDING) +
+            extraJvm +
+            KclusterJvm.ADD_OPENS +
+            listOf("-cp", System.getProperty("java.class.path"), main.name) +
+            args
     return ProcessBuilder(cmd).start().also(started::add)
 }
 
 /** Pids of live processes that carry this suite's mark. */
 fun markedPids(): List<Long> {
     val mark = SUITE_MARK.toByteArray()
-    return File("/proc").listFiles { f -> f.name.all(Char::isDigit) }.orEmpty().mapNotNull { dir ->
-        val cmd = runCatching { Files.readAllBytes(dir.toPath().resolve("cmdline")) }.getOrNull() ?: return@mapNotNull null
-        val state = runCatching { Files.readString(dir.toPath().resolve("stat")).substringAfterLast(") ").firstOrNull() }.getOrNull()
-        if (state != 'Z' && cmd.indexOf(mark) >= 0) dir.name.toLong() else null
-    }.filter { it != ProcessHandle.current().pid() }
+    return File("/proc")
+        .listFiles { f -> f.name.all(Char::isDigit) }
+        .orEmpty()
+        .mapNotNull { dir ->
+            val cmd = runCatching { Files.readAllBytes(dir.toPath().resolve("cmdline")) }.getOrNull() ?: return@mapNotNull null
+            val state = runCatching { Files.readString(dir.toPath().resolve("stat")).substringAfterLast(") ").firstOrNull() }.getOrNull()
+            if (state != 'Z' && cmd.indexOf(mark) >= 0) dir.name.toLong() else null
+        }
+        .filter { it != ProcessHandle.current().pid() }
 }
 
 private fun ByteArray.indexOf(needle: ByteArray): Int {
@@ -66,13 +76,17 @@ private fun ByteArray.indexOf(needle: ByteArray): Int {
     return -1
 }
 
-fun killAllStarted() = started.forEach { p -> p.descendants().forEach { it.destroyForcibly() }; p.destroyForcibly() }
+fun killAllStarted() =
+    started.forEach { p ->
+        p.descendants().forEach { it.destroyForcibly() }
+        p.destroyForcibly()
+    }
 
 fun fdCount(): Int = File("/proc/self/fd").list()!!.size
 
-fun rssKb(pid: Long): Long? = runCatching {
-    Files.readAllLines(Path.of("/proc/$pid/status")).first { it.startsWith("VmRSS:") }.split(Regex("\\s+"))[1].toLong()
-}.getOrNull()
+fun rssKb(pid: Long): Long? =
+    runCatching { Files.readAllLines(Path.of("/proc/$pid/status")).first { it.startsWith("VmRSS:") }.split(Regex("\\s+"))[1].toLong() }
+        .getOrNull()
 
 fun signal(pid: Long, sig: String) {
     val p = ProcessBuilder("kill", "-$sig", pid.toString()).inheritIO().start()

@@ -11,14 +11,15 @@ import kotlinx.serialization.KSerializer
 import kotlinx.serialization.serializer
 
 /**
- * The `cluster { }` block's receiver: configures the watcher and declares the `worker { }` program.
- * It runs in every process of the cluster (watcher and workers alike), so keep it free of side effects;
- * the handlers run only in the watcher, the `worker { }` block only in workers.
+ * The `cluster { }` block's receiver: configures the watcher and declares the `worker { }` program. It runs in every process of the cluster
+ * (watcher and workers alike), so keep it free of side effects; the handlers run only in the watcher, the `worker { }` block only in
+ * workers.
  */
 @ClusterDsl
-public class ClusterSpec internal constructor(
+public class ClusterSpec
+internal constructor(
     /** The program's arguments (without `--standalone`); workers get the same ones. */
-    public val args: List<String>,
+    public val args: List<String>
 ) {
     internal var workerCount: Int = Runtime.getRuntime().availableProcessors()
     internal var mainClass: String? = null
@@ -33,7 +34,11 @@ public class ClusterSpec internal constructor(
     internal var workerBlock: (suspend WorkerScope.() -> Unit)? = null
     private var frozen = false
 
-    internal class MessageHandler(val type: String, val decode: (WorkerMessage) -> Any?, val handler: suspend WatcherScope.(ReceivedMessage<Any?>) -> Unit)
+    internal class MessageHandler(
+        val type: String,
+        val decode: (WorkerMessage) -> Any?,
+        val handler: suspend WatcherScope.(ReceivedMessage<Any?>) -> Unit,
+    )
 
     /** Runs [count] workers (default: the number of available processors). */
     public fun workers(count: Int) {
@@ -43,8 +48,8 @@ public class ClusterSpec internal constructor(
     }
 
     /**
-     * The main class workers run: this same program. Needed only when the caller of `cluster(…)` is not
-     * the class with `main` (the default is that caller, else the `sun.java.command` main class or jar).
+     * The main class workers run: this same program. Needed only when the caller of `cluster(…)` is not the class with `main` (the default
+     * is that caller, else the `sun.java.command` main class or jar).
      */
     public fun mainClass(name: String) {
         configuring("mainClass")

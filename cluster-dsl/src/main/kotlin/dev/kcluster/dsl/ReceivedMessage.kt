@@ -10,10 +10,6 @@ import dev.kcluster.Message
  * @property data the decoded value.
  * @property message the message as it came.
  */
-public class ReceivedMessage<T> internal constructor(
-    public val worker: ClusterWorker,
-    public val data: T,
-    public val message: Message,
-) {
+public class ReceivedMessage<T> internal constructor(public val worker: ClusterWorker, public val data: T, public val message: Message) {
     override fun toString(): String = "ReceivedMessage(worker ${worker.id}, $data)"
 }

@@ -12,8 +12,8 @@ public class RestartSpec internal constructor() {
     internal var maxBackoff: java.time.Duration? = null
 
     /**
-     * Restarts (SIGHUP to the watcher, or `restart()` in a handler) replace workers one at a time, each
-     * only after its replacement is READY, rolling back when one fails. The only strategy, and the default.
+     * Restarts (SIGHUP to the watcher, or `restart()` in a handler) replace workers one at a time, each only after its replacement is
+     * READY, rolling back when one fails. The only strategy, and the default.
      */
     public fun rolling() {}
 

@@ -4,27 +4,30 @@ import dev.kcluster.ClusterWorker
 import dev.kcluster.Message
 import dev.kcluster.RestartResult
 import dev.kcluster.dsl.internal.Control
-import org.slf4j.Logger
 import java.net.InetSocketAddress
+import org.slf4j.Logger
 import org.slf4j.LoggerFactory
 
 /**
- * What watcher-side handlers (`onMessage`, `onWorkerExit`, `onEvent`, `onStarted`) run with.
- * Handlers are coroutines under one scope, cancelled once the cluster has stopped.
+ * What watcher-side handlers (`onMessage`, `onWorkerExit`, `onEvent`, `onStarted`) run with. Handlers are coroutines under one scope,
+ * cancelled once the cluster has stopped.
  */
 @ClusterDsl
 public class WatcherScope internal constructor(private val control: Control) {
     /** The live workers, in slot order (a snapshot). */
-    public val workers: List<ClusterWorker> get() = control.workers
+    public val workers: List<ClusterWorker>
+        get() = control.workers
 
     /** The listening sockets the workers share, with their actual ports (standalone: the ones bound in-process). */
-    public val listeningAddresses: List<InetSocketAddress> get() = control.listeningAddresses
+    public val listeningAddresses: List<InetSocketAddress>
+        get() = control.listeningAddresses
 
     /** The watcher's logger (`dev.kcluster.dsl.watcher`). */
     public val log: Logger = LoggerFactory.getLogger("dev.kcluster.dsl.watcher")
 
     /** True when this is a `--standalone` run: one in-process worker, no restarts. */
-    public val isStandalone: Boolean get() = control.standalone
+    public val isStandalone: Boolean
+        get() = control.standalone
 
     /** Sends [message] to every worker; returns how many it reached. */
     public fun broadcast(message: Message): Int = control.broadcast(message)
@@ -34,6 +37,7 @@ public class WatcherScope internal constructor(private val control: Control) {
 
     /**
      * Replaces every worker, one at a time, each after its replacement is READY (see [RestartSpec.rolling]).
+     *
      * @throws UnsupportedOperationException when standalone.
      */
     public suspend fun restart(): RestartResult = control.restart()

@@ -8,42 +8,44 @@ import dev.kcluster.Leadership
 import dev.kcluster.ListenOptions
 import dev.kcluster.Message
 import dev.kcluster.dsl.internal.WorkerBackend
-import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.Job
-import kotlinx.coroutines.launch
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.Flow
-import org.slf4j.Logger
-import org.slf4j.LoggerFactory
 import java.nio.channels.ServerSocketChannel
 import kotlin.coroutines.CoroutineContext
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.launch
+import org.slf4j.Logger
+import org.slf4j.LoggerFactory
 
 /**
- * What the `worker { }` block runs with, in every worker process (and once, in-process, standalone).
- * It is a [CoroutineScope]: a coroutine launched in it that fails makes the worker fail (it is respawned);
- * when the block returns, the coroutines it launched are cancelled, then the server sockets it took are
- * closed (ending blocked `accept` calls). Wrap blocking calls in `runInterruptible { }` so they cancel.
- * When the block returns, the worker has finished: it exits, and the watcher does not replace it.
+ * What the `worker { }` block runs with, in every worker process (and once, in-process, standalone). It is a [CoroutineScope]: a coroutine
+ * launched in it that fails makes the worker fail (it is respawned); when the block returns, the coroutines it launched are cancelled, then
+ * the server sockets it took are closed (ending blocked `accept` calls). Wrap blocking calls in `runInterruptible { }` so they cancel. When
+ * the block returns, the worker has finished: it exits, and the watcher does not replace it.
  */
 @ClusterDsl
-public class WorkerScope internal constructor(
+public class WorkerScope
+internal constructor(
     private val backend: WorkerBackend,
     /** The arguments the program was started with (without `--standalone`). */
     public val args: List<String>,
     override val coroutineContext: CoroutineContext,
 ) : CoroutineScope {
     /** This worker's id (1, 2, …; a replacement gets a new id); 0 when standalone. */
-    public val workerId: Int get() = backend.workerId
+    public val workerId: Int
+        get() = backend.workerId
 
     /** True when running `--standalone`, without a watcher. */
-    public val isStandalone: Boolean get() = backend.standalone
+    public val isStandalone: Boolean
+        get() = backend.standalone
 
     /** This worker's logger (`dev.kcluster.dsl.worker`); its records reach the watcher's merged log. */
     public val log: Logger = LoggerFactory.getLogger("dev.kcluster.dsl.worker")
 
     /**
-     * A listening socket on [address] (`host:port`, port 0 for any): the watcher's shared socket in a
-     * worker, a local one standalone. Taking the first one makes the worker READY.
+     * A listening socket on [address] (`host:port`, port 0 for any): the watcher's shared socket in a worker, a local one standalone.
+     * Taking the first one makes the worker READY.
      */
     public fun serverSocket(address: String, options: ListenOptions = ListenOptions.DEFAULT): ServerSocketChannel =
         backend.listen(address, options).also { sockets += it }
@@ -67,20 +69,22 @@ public class WorkerScope internal constructor(
     public inline fun <reified T> send(value: T): Unit = send(Message.of(value))
 
     /** Messages from the watcher; completes when the connection ends. Collect it once, or use [receive]. */
-    public val incoming: Flow<Message> get() = backend.incoming
+    public val incoming: Flow<Message>
+        get() = backend.incoming
 
     /** The next message from the watcher; null once the watcher is gone. */
     public suspend fun receive(): Message? = backend.receive()
 
     /**
-     * This worker's share of the group's leadership (`Cluster.leadership`): set only when the watchers
-     * coordinate (`cluster-zookeeper`); otherwise, and standalone, always [Leadership.NONE].
+     * This worker's share of the group's leadership (`Cluster.leadership`): set only when the watchers coordinate (`cluster-zookeeper`);
+     * otherwise, and standalone, always [Leadership.NONE].
      */
-    public val leadership: StateFlow<Leadership> get() = Cluster.leadership
+    public val leadership: StateFlow<Leadership>
+        get() = Cluster.leadership
 
     /**
-     * Runs [handler] with [leadership] now and on every change, in order, in this scope (it ends with the
-     * `worker { }` block). Start or stop the leader's job here, and pass `epoch` along to fence it.
+     * Runs [handler] with [leadership] now and on every change, in order, in this scope (it ends with the `worker { }` block). Start or
+     * stop the leader's job here, and pass `epoch` along to fence it.
      */
     public fun onLeadership(handler: suspend WorkerScope.(Leadership) -> Unit): Job = launch { leadership.collect { handler(it) } }
 
@@ -98,11 +102,17 @@ public class WorkerScope internal constructor(
     public fun jvmOptions(vararg options: String): Nothing = watcherOnly("jvmOptions(…)")
 
     /** Not available here. */
-    @Deprecated("restart { } configures the watcher: call it in cluster { }; to restart at run time, call restart() in a watcher handler such as onMessage", level = DeprecationLevel.ERROR)
+    @Deprecated(
+        "restart { } configures the watcher: call it in cluster { }; to restart at run time, call restart() in a watcher handler such as onMessage",
+        level = DeprecationLevel.ERROR,
+    )
     public fun restart(block: RestartSpec.() -> Unit): Nothing = watcherOnly("restart { }")
 
     /** Not available here. */
-    @Deprecated("onMessage handlers run in the watcher: declare them in cluster { }, outside worker { }; a worker reads the watcher's messages with receive() or incoming", level = DeprecationLevel.ERROR)
+    @Deprecated(
+        "onMessage handlers run in the watcher: declare them in cluster { }, outside worker { }; a worker reads the watcher's messages with receive() or incoming",
+        level = DeprecationLevel.ERROR,
+    )
     public inline fun <reified T> onMessage(noinline handler: suspend WatcherScope.(ReceivedMessage<T>) -> Unit): Nothing =
         throw IllegalStateException("onMessage belongs in cluster { }, outside worker { }")
 
@@ -115,7 +125,10 @@ public class WorkerScope internal constructor(
     public fun onEvent(handler: suspend WatcherScope.(ClusterEvent) -> Unit): Nothing = watcherOnly("onEvent")
 
     /** Not available here. */
-    @Deprecated("worker { } blocks do not nest: a cluster has one worker { } block, directly in cluster { }", level = DeprecationLevel.ERROR)
+    @Deprecated(
+        "worker { } blocks do not nest: a cluster has one worker { } block, directly in cluster { }",
+        level = DeprecationLevel.ERROR,
+    )
     public fun worker(block: suspend WorkerScope.() -> Unit): Nothing = watcherOnly("worker { }")
 
     private fun watcherOnly(what: String): Nothing =

@@ -3,9 +3,9 @@ package dev.kcluster.logging
 import dev.kcluster.logging.internal.MergedLog
 
 /**
- * Settings of kcluster's own log output, written by [KclusterServiceProvider] when it is the active
- * SLF4J backend: one merged stream of watcher and worker records. Workers launched afterwards inherit
- * the level. With another backend these settings have no effect; configure that backend instead.
+ * Settings of kcluster's own log output, written by [KclusterServiceProvider] when it is the active SLF4J backend: one merged stream of
+ * watcher and worker records. Workers launched afterwards inherit the level. With another backend these settings have no effect; configure
+ * that backend instead.
  */
 public object ClusterLog {
     /** Sets the lowest level written: trace, debug, info, warn, error or off. @throws IllegalArgumentException for other names. */

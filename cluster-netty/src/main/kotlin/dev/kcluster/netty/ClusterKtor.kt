@@ -1,8 +1,8 @@
 package dev.kcluster.netty
 
 import dev.kcluster.Cluster
-import dev.kcluster.netty.internal.serverChannelFor
 import dev.kcluster.netty.internal.ServerDrainer
+import dev.kcluster.netty.internal.serverChannelFor
 import io.ktor.server.application.Application
 import io.ktor.server.engine.EmbeddedServer
 import io.ktor.server.engine.applicationEnvironment
@@ -21,13 +21,11 @@ import java.util.concurrent.TimeUnit
 public typealias KtorNettyServer = EmbeddedServer<NettyApplicationEngine, NettyApplicationEngine.Configuration>
 
 /**
- * Serves a Ktor application (Netty engine) on a cluster socket, and drains it on stop or restart
- * like [ClusterNetty].
+ * Serves a Ktor application (Netty engine) on a cluster socket, and drains it on stop or restart like [ClusterNetty].
  *
- * How: Ktor's Netty engine always calls `bind(host, port)` on a channel its bootstrap creates. We
- * give the engine, through `configureBootstrap`, our own NIO event loops and a channel factory that
- * returns the cluster's already-bound socket wrapped in a Netty channel whose `bind` is a no-op; and,
- * through `channelPipelineConfig`, we add the drain handlers after Ktor's HTTP codec. Ktor's own
+ * How: Ktor's Netty engine always calls `bind(host, port)` on a channel its bootstrap creates. We give the engine, through
+ * `configureBootstrap`, our own NIO event loops and a channel factory that returns the cluster's already-bound socket wrapped in a Netty
+ * channel whose `bind` is a no-op; and, through `channelPipelineConfig`, we add the drain handlers after Ktor's HTTP codec. Ktor's own
  * engine, routing and plugins run unchanged.
  *
  * ```kotlin
@@ -38,9 +36,9 @@ public typealias KtorNettyServer = EmbeddedServer<NettyApplicationEngine, NettyA
  */
 public object ClusterKtor {
     /**
-     * Starts [module] on [address] and tells the watcher this worker is READY; returns at once.
-     * [configure] tunes the Netty engine further (do not replace `configureBootstrap` or
-     * `channelPipelineConfig`: they carry the cluster socket and the drain).
+     * Starts [module] on [address] and tells the watcher this worker is READY; returns at once. [configure] tunes the Netty engine further
+     * (do not replace `configureBootstrap` or `channelPipelineConfig`: they carry the cluster socket and the drain).
+     *
      * @throws java.net.BindException when the address cannot be bound.
      */
     @Throws(IOException::class)
@@ -57,19 +55,27 @@ public object ClusterKtor {
         val drainer = ServerDrainer(options.idleGrace, options.lingerTimeout, options.drainTimeout)
         var serverChannel: io.netty.channel.Channel? = null
         try {
-            val server = embeddedServer(Netty, applicationEnvironment(), configure = {
-                configure()
-                connectors.clear()
-                connector {
-                    host = bound.address.hostAddress
-                    port = bound.port
-                }
-                configureBootstrap = {
-                    group(boss, workers)
-                    channelFactory(ChannelFactory<ServerSocketChannel> { serverChannelFor(socket, options).also { serverChannel = it } })
-                }
-                channelPipelineConfig = { drainer.track(channel()) }
-            }, module = module)
+            val server =
+                embeddedServer(
+                    Netty,
+                    applicationEnvironment(),
+                    configure = {
+                        configure()
+                        connectors.clear()
+                        connector {
+                            host = bound.address.hostAddress
+                            port = bound.port
+                        }
+                        configureBootstrap = {
+                            group(boss, workers)
+                            channelFactory(
+                                ChannelFactory<ServerSocketChannel> { serverChannelFor(socket, options).also { serverChannel = it } }
+                            )
+                        }
+                        channelPipelineConfig = { drainer.track(channel()) }
+                    },
+                    module = module,
+                )
             server.start(wait = false)
             Cluster.ready()
             return ClusterKtorServer(server, serverChannel!!, drainer, bound)
@@ -94,7 +100,8 @@ public object ClusterKtor {
 }
 
 /** A Ktor server on a cluster socket, started by [ClusterKtor.start]. */
-public class ClusterKtorServer internal constructor(
+public class ClusterKtorServer
+internal constructor(
     /** The Ktor server (its `application`, `monitor`, `engine`). */
     public val server: KtorNettyServer,
     private val channel: io.netty.channel.Channel,
@@ -105,12 +112,12 @@ public class ClusterKtorServer internal constructor(
     private val drained = java.util.concurrent.atomic.AtomicBoolean()
 
     /** The bound port. */
-    public val port: Int get() = localAddress.port
+    public val port: Int
+        get() = localAddress.port
 
     /**
-     * Stops accepting, drains connections as [ClusterNettyServer.drain] does (WebSocket and other
-     * upgraded connections are waited for until [ServeOptions.drainTimeout], then closed), then stops
-     * Ktor. Blocking; idempotent.
+     * Stops accepting, drains connections as [ClusterNettyServer.drain] does (WebSocket and other upgraded connections are waited for until
+     * [ServeOptions.drainTimeout], then closed), then stops Ktor. Blocking; idempotent.
      */
     public fun drain() {
         if (!drained.compareAndSet(false, true)) return

@@ -1,8 +1,8 @@
 package dev.kcluster.netty
 
 import dev.kcluster.Cluster
-import dev.kcluster.netty.internal.serverChannelFor
 import dev.kcluster.netty.internal.ServerDrainer
+import dev.kcluster.netty.internal.serverChannelFor
 import io.netty.bootstrap.ServerBootstrap
 import io.netty.channel.ChannelFactory
 import io.netty.channel.ChannelHandler
@@ -12,12 +12,11 @@ import io.netty.channel.socket.ServerSocketChannel
 import java.io.IOException
 
 /**
- * Serves a Netty application on a cluster socket with one call. The socket comes from
- * [Cluster.serverSocketFactory]: the watcher's shared socket in a worker, SO_REUSEPORT in reuse-port
- * mode, or a locally bound one standalone, so the same program runs everywhere.
+ * Serves a Netty application on a cluster socket with one call. The socket comes from [Cluster.serverSocketFactory]: the watcher's shared
+ * socket in a worker, SO_REUSEPORT in reuse-port mode, or a locally bound one standalone, so the same program runs everywhere.
  *
- * Connections whose pipeline holds an `HttpServerCodec` (or request decoder and response encoder)
- * drain the HTTP way on stop or restart; see [ClusterNettyServer.drain].
+ * Connections whose pipeline holds an `HttpServerCodec` (or request decoder and response encoder) drain the HTTP way on stop or restart;
+ * see [ClusterNettyServer.drain].
  *
  * ```java
  * ClusterNetty.serve("127.0.0.1:8080", new ChannelInitializer<SocketChannel>() {
@@ -29,9 +28,9 @@ import java.io.IOException
  */
 public object ClusterNetty {
     /**
-     * Starts serving [childHandler] (usually a `ChannelInitializer`) on [address] and tells the
-     * watcher this worker is READY. Returns at once; call [ClusterNettyServer.drain] (or
-     * [ClusterNettyServer.awaitTerminationAndDrain]) to end it.
+     * Starts serving [childHandler] (usually a `ChannelInitializer`) on [address] and tells the watcher this worker is READY. Returns at
+     * once; call [ClusterNettyServer.drain] (or [ClusterNettyServer.awaitTerminationAndDrain]) to end it.
+     *
      * @throws java.net.BindException when the address cannot be bound.
      */
     @JvmStatic
@@ -43,12 +42,15 @@ public object ClusterNetty {
         val workers = NioEventLoopGroup(options.effectiveWorkerThreads())
         try {
             val drainer = ServerDrainer(options.idleGrace, options.lingerTimeout, options.drainTimeout)
-            val channel = ServerBootstrap()
-                .group(boss, workers)
-                .channelFactory(ChannelFactory<ServerSocketChannel> { serverChannelFor(socket, options) })
-                .childOption(ChannelOption.TCP_NODELAY, options.listenOptions.tcpNoDelay)
-                .childHandler(drainer.childHandler(childHandler))
-                .register().syncUninterruptibly().channel()
+            val channel =
+                ServerBootstrap()
+                    .group(boss, workers)
+                    .channelFactory(ChannelFactory<ServerSocketChannel> { serverChannelFor(socket, options) })
+                    .childOption(ChannelOption.TCP_NODELAY, options.listenOptions.tcpNoDelay)
+                    .childHandler(drainer.childHandler(childHandler))
+                    .register()
+                    .syncUninterruptibly()
+                    .channel()
             Cluster.ready()
             return ClusterNettyServer(channel, boss, workers, drainer)
         } catch (e: Throwable) {
@@ -60,8 +62,8 @@ public object ClusterNetty {
     }
 
     /**
-     * [start], then block until this program should stop ([Cluster.awaitTerminationBlocking]), then
-     * drain. Returns when the server is fully stopped.
+     * [start], then block until this program should stop ([Cluster.awaitTerminationBlocking]), then drain. Returns when the server is fully
+     * stopped.
      */
     @JvmStatic
     @JvmOverloads

@@ -4,8 +4,8 @@ import dev.kcluster.ListenOptions
 import java.time.Duration
 
 /**
- * How [ClusterNetty] and [ClusterKtor] listen, and how they drain on stop or restart.
- * Build with [builder]; [DEFAULT] suits most HTTP servers.
+ * How [ClusterNetty] and [ClusterKtor] listen, and how they drain on stop or restart. Build with [builder]; [DEFAULT] suits most HTTP
+ * servers.
  *
  * ```java
  * ServeOptions options = ServeOptions.builder().idleGrace(Duration.ofMillis(500)).build();
@@ -19,38 +19,37 @@ public class ServeOptions private constructor(b: Builder) {
     public val bossThreads: Int = b.bossThreads
 
     /**
-     * Event-loop threads that serve connections. 0 (the default) means the cores shared out among the
-     * cluster's workers (cores / [dev.kcluster.Cluster.workerCount], at least 1), so N workers do not
-     * oversubscribe the machine; standalone that is every core.
+     * Event-loop threads that serve connections. 0 (the default) means the cores shared out among the cluster's workers (cores /
+     * [dev.kcluster.Cluster.workerCount], at least 1), so N workers do not oversubscribe the machine; standalone that is every core.
      */
     public val workerThreads: Int = b.workerThreads
 
-    internal fun effectiveWorkerThreads(): Int = if (workerThreads > 0) workerThreads else
-        (Runtime.getRuntime().availableProcessors() / dev.kcluster.Cluster.workerCount).coerceAtLeast(1)
+    internal fun effectiveWorkerThreads(): Int =
+        if (workerThreads > 0) workerThreads
+        else (Runtime.getRuntime().availableProcessors() / dev.kcluster.Cluster.workerCount).coerceAtLeast(1)
 
     /**
-     * How many connections one wake-up of the accept loop takes (Netty's default is 16). On a socket
-     * shared by several workers, 1 (the default) spreads a burst of new connections across the
-     * workers instead of letting the first one to wake take them all.
+     * How many connections one wake-up of the accept loop takes (Netty's default is 16). On a socket shared by several workers, 1 (the
+     * default) spreads a burst of new connections across the workers instead of letting the first one to wake take them all.
      */
     public val acceptBatch: Int = b.acceptBatch
 
     /**
-     * While draining, a keep-alive connection with no request in progress is closed once it has been
-     * quiet this long (counted from the later of its last byte and the start of the drain). A request
-     * arriving within it is answered with `Connection: close`, so busy clients never see a bare close.
+     * While draining, a keep-alive connection with no request in progress is closed once it has been quiet this long (counted from the
+     * later of its last byte and the start of the drain). A request arriving within it is answered with `Connection: close`, so busy
+     * clients never see a bare close.
      */
     public val idleGrace: Duration = b.idleGrace
 
     /**
-     * The longest a drain waits for connections to finish before it closes the rest. Keep it (plus a
-     * few seconds) below the watcher's stop timeout (10 s by default), after which the worker gets SIGTERM.
+     * The longest a drain waits for connections to finish before it closes the rest. Keep it (plus a few seconds) below the watcher's stop
+     * timeout (10 s by default), after which the worker gets SIGTERM.
      */
     public val drainTimeout: Duration = b.drainTimeout
 
     /**
-     * After the last response of a closing connection, how long its input is still read (and
-     * discarded) after our FIN, so that the kernel never answers late client bytes with a reset.
+     * After the last response of a closing connection, how long its input is still read (and discarded) after our FIN, so that the kernel
+     * never answers late client bytes with a reset.
      */
     public val lingerTimeout: Duration = b.lingerTimeout
 
@@ -99,11 +98,9 @@ public class ServeOptions private constructor(b: Builder) {
 
     public companion object {
         /** Backlog 1024, one boss thread, cores / workers event loops, 1 s idle grace, 6 s drain, 2 s linger. */
-        @JvmField
-        public val DEFAULT: ServeOptions = Builder().build()
+        @JvmField public val DEFAULT: ServeOptions = Builder().build()
 
         /** A builder starting from [DEFAULT]. */
-        @JvmStatic
-        public fun builder(): Builder = Builder()
+        @JvmStatic public fun builder(): Builder = Builder()
     }
 }

@@ -4,10 +4,9 @@ import dev.kcluster.script.internal.ClusterScriptCompilation
 import kotlin.script.experimental.annotations.KotlinScript
 
 /**
- * The definition of `*.cluster.kts` scripts, which `cluster run app.cluster.kts` runs as a whole cluster.
- * The script body is the body of a `cluster { }` block: its implicit receiver is [dev.kcluster.dsl.ClusterSpec],
- * and `dev.kcluster.*`, `dev.kcluster.dsl.*`, `dev.kcluster.netty.*`, `kotlinx.coroutines.*` and
- * `kotlin.time.Duration.Companion.*` are imported.
+ * The definition of `*.cluster.kts` scripts, which `cluster run app.cluster.kts` runs as a whole cluster. The script body is the body of a
+ * `cluster { }` block: its implicit receiver is [dev.kcluster.dsl.ClusterSpec], and `dev.kcluster.*`, `dev.kcluster.dsl.*`,
+ * `dev.kcluster.netty.*`, `kotlinx.coroutines.*` and `kotlin.time.Duration.Companion.*` are imported.
  *
  * ```kotlin
  * // hello.cluster.kts
@@ -20,13 +19,9 @@ import kotlin.script.experimental.annotations.KotlinScript
  * }
  * ```
  *
- * `@file:DependsOn("group:artifact:version")` adds a library from Maven Central (or from the repositories
- * named by `@file:Repository("https://…")`), resolved through the local repository `~/.m2/repository`.
- * The watcher compiles the script once and caches the classes; every worker runs the compiled `worker { }`.
+ * `@file:DependsOn("group:artifact:version")` adds a library from Maven Central (or from the repositories named by
+ * `@file:Repository("https://…")`), resolved through the local repository `~/.m2/repository`. The watcher compiles the script once and
+ * caches the classes; every worker runs the compiled `worker { }`.
  */
-@KotlinScript(
-    displayName = "kcluster script",
-    fileExtension = "cluster.kts",
-    compilationConfiguration = ClusterScriptCompilation::class,
-)
+@KotlinScript(displayName = "kcluster script", fileExtension = "cluster.kts", compilationConfiguration = ClusterScriptCompilation::class)
 public abstract class ClusterScript

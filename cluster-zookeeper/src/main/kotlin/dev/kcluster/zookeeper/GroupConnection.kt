@@ -1,8 +1,8 @@
 package dev.kcluster.zookeeper
 
 /**
- * The state of a member's link to ZooKeeper ([ZooKeeperMembership.connection]). Whatever it is, the
- * watcher's workers keep serving; only leadership needs [CONNECTED].
+ * The state of a member's link to ZooKeeper ([ZooKeeperMembership.connection]). Whatever it is, the watcher's workers keep serving; only
+ * leadership needs [CONNECTED].
  */
 public enum class GroupConnection {
     /** Not connected yet (starting). */

@@ -3,9 +3,8 @@ package dev.kcluster.zookeeper
 import kotlinx.serialization.Serializable
 
 /**
- * One watcher of a group, as it registered itself under `/kcluster/<group>/members`
- * ([ZooKeeperMembership.hosts]). Its node is ephemeral: it disappears when the watcher's ZooKeeper
- * session ends (the watcher stopped, died, or was cut off longer than the session timeout).
+ * One watcher of a group, as it registered itself under `/kcluster/<group>/members` ([ZooKeeperMembership.hosts]). Its node is ephemeral:
+ * it disappears when the watcher's ZooKeeper session ends (the watcher stopped, died, or was cut off longer than the session timeout).
  */
 @Serializable
 public data class GroupMember(

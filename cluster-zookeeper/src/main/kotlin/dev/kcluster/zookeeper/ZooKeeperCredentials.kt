@@ -5,17 +5,18 @@ import java.nio.file.Path
 import java.nio.file.attribute.PosixFilePermission
 
 /**
- * ZooKeeper digest credentials (`user:password`) for a group. With credentials, the group's nodes
- * (`/kcluster/<group>` and below) get an ACL that gives all rights to this digest identity only; other
- * clients can neither read nor change them. Secrets come from a file or an environment variable, never
- * from the command line; `toString` does not show the password.
+ * ZooKeeper digest credentials (`user:password`) for a group. With credentials, the group's nodes (`/kcluster/<group>` and below) get an
+ * ACL that gives all rights to this digest identity only; other clients can neither read nor change them. Secrets come from a file or an
+ * environment variable, never from the command line; `toString` does not show the password.
  */
-public class ZooKeeperCredentials private constructor(
+public class ZooKeeperCredentials
+private constructor(
     /** The digest user name. */
     public val user: String,
     internal val password: String,
 ) {
-    internal val auth: ByteArray get() = "$user:$password".encodeToByteArray()
+    internal val auth: ByteArray
+        get() = "$user:$password".encodeToByteArray()
 
     override fun toString(): String = "ZooKeeperCredentials(user=$user)"
 
@@ -39,6 +40,7 @@ public class ZooKeeperCredentials private constructor(
 
         /**
          * Reads `user:password` from [file], which must not be readable by group or others.
+         *
          * @throws IllegalArgumentException when the file is missing, too open, or malformed.
          */
         @JvmStatic
@@ -52,12 +54,14 @@ public class ZooKeeperCredentials private constructor(
 
         /**
          * Reads `user:password` from the environment variable [name] (default `KCLUSTER_ZK_AUTH`).
+         *
          * @throws IllegalArgumentException when it is unset or malformed.
          */
         @JvmStatic
         @JvmOverloads
         public fun fromEnvironment(name: String = ENV): ZooKeeperCredentials {
-            val v = System.getenv(name) ?: throw IllegalArgumentException("environment variable $name (ZooKeeper 'user:password') is not set")
+            val v =
+                System.getenv(name) ?: throw IllegalArgumentException("environment variable $name (ZooKeeper 'user:password') is not set")
             return parse(v, "environment variable $name")
         }
 

@@ -4,25 +4,22 @@ import dev.kcluster.ClusterWatcher
 import dev.kcluster.java.Registration
 import dev.kcluster.zookeeper.internal.ConnectString
 import dev.kcluster.zookeeper.internal.RealZooKeeperMembership
-import kotlinx.coroutines.flow.StateFlow
 import java.util.function.Consumer
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.seconds
 import kotlin.time.toKotlinDuration
+import kotlinx.coroutines.flow.StateFlow
 
 /**
  * Makes a [ClusterWatcher] one member of a group of watchers on several hosts, over ZooKeeper (Apache Curator).
- *
- * - **Membership.** The watcher registers an ephemeral node `/kcluster/<group>/members/<host>-<pid>` with its
- *   host, pid, workers and their states, listening addresses and start time, kept up to date from
- *   [ClusterWatcher.state]; [hosts] lists every member.
- * - **Leadership** (unless turned off). The watchers elect one of them with a Curator `LeaderLatch`; the
- *   leading watcher grants leadership to one of its READY workers, which sees it as `Cluster.leadership`,
- *   with an epoch from `/kcluster/<group>/epoch` that only grows. The grant moves when that worker dies or
- *   leaves READY, when its watcher dies, or when its session is lost; a watcher whose connection is
+ * - **Membership.** The watcher registers an ephemeral node `/kcluster/<group>/members/<host>-<pid>` with its host, pid, workers and their
+ *   states, listening addresses and start time, kept up to date from [ClusterWatcher.state]; [hosts] lists every member.
+ * - **Leadership** (unless turned off). The watchers elect one of them with a Curator `LeaderLatch`; the leading watcher grants leadership
+ *   to one of its READY workers, which sees it as `Cluster.leadership`, with an epoch from `/kcluster/<group>/epoch` that only grows. The
+ *   grant moves when that worker dies or leaves READY, when its watcher dies, or when its session is lost; a watcher whose connection is
  *   SUSPENDED revokes at once, before its session can expire, so two leaders never overlap.
- * - **Degraded mode.** Without ZooKeeper every host keeps serving with its local workers and no leader
- *   anywhere; the member rejoins by itself. Each [connection] change is logged once.
+ * - **Degraded mode.** Without ZooKeeper every host keeps serving with its local workers and no leader anywhere; the member rejoins by
+ *   itself. Each [connection] change is logged once.
  *
  * ```kotlin
  * val watcher = ClusterWatcher(config)
@@ -61,8 +58,8 @@ public interface ZooKeeperMembership : AutoCloseable {
     override fun close()
 
     /**
-     * Configures and starts a membership for one watcher. Only [connect] and [group] are required.
-     * Misconfiguration fails in [start] with an [IllegalArgumentException] that names the fix.
+     * Configures and starts a membership for one watcher. Only [connect] and [group] are required. Misconfiguration fails in [start] with
+     * an [IllegalArgumentException] that names the fix.
      */
     public class Builder internal constructor(internal val watcher: ClusterWatcher) {
         internal var connect: String? = null
@@ -101,9 +98,9 @@ public interface ZooKeeperMembership : AutoCloseable {
         public fun hostName(name: String): Builder = apply { hostName = name }
 
         /**
-         * Connects and joins. Waits up to the connection timeout for ZooKeeper: when it answers, the group's
-         * nodes are checked and the member is registered before this returns; when it does not, this returns in
-         * degraded mode (logged) and joins later by itself.
+         * Connects and joins. Waits up to the connection timeout for ZooKeeper: when it answers, the group's nodes are checked and the
+         * member is registered before this returns; when it does not, this returns in degraded mode (logged) and joins later by itself.
+         *
          * @throws IllegalArgumentException for a malformed connect string or group name.
          * @throws ZooKeeperGroupException when ZooKeeper refuses the credentials or access to the group's nodes.
          */
@@ -122,8 +119,7 @@ public interface ZooKeeperMembership : AutoCloseable {
 
     public companion object {
         /** A builder for a membership of [watcher] (Java). */
-        @JvmStatic
-        public fun builder(watcher: ClusterWatcher): Builder = Builder(watcher)
+        @JvmStatic public fun builder(watcher: ClusterWatcher): Builder = Builder(watcher)
     }
 }
 

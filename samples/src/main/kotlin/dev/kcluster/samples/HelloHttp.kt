@@ -4,8 +4,8 @@ import dev.kcluster.Cluster
 import dev.kcluster.netty.ClusterNetty
 import dev.kcluster.netty.ServeOptions
 import io.netty.buffer.Unpooled
-import io.netty.channel.ChannelHandlerContext
 import io.netty.channel.ChannelFutureListener
+import io.netty.channel.ChannelHandlerContext
 import io.netty.channel.ChannelInboundHandlerAdapter
 import io.netty.channel.ChannelInitializer
 import io.netty.channel.socket.SocketChannel
@@ -20,9 +20,9 @@ import io.netty.util.ReferenceCountUtil
 import org.slf4j.LoggerFactory
 
 /**
- * Netty HTTP/1.1 "Hello, World!" on the cluster's listening socket, with an `X-Worker-Id` header.
- * `--port N` (default 8080), bound to 127.0.0.1; `--threads N` event-loop threads (default: the
- * cores shared out among the workers). Runs standalone too (`X-Worker-Id: standalone`).
+ * Netty HTTP/1.1 "Hello, World!" on the cluster's listening socket, with an `X-Worker-Id` header. `--port N` (default 8080), bound to
+ * 127.0.0.1; `--threads N` event-loop threads (default: the cores shared out among the workers). Runs standalone too (`X-Worker-Id:
+ * standalone`).
  */
 public object HelloHttp {
     /** Entry point: `HelloHttp [--port N] [--threads N]`. */
@@ -32,12 +32,18 @@ public object HelloHttp {
         val threads = Args.int(args, "--threads", 0)
         val workerId = Cluster.workerId?.toString() ?: "standalone"
         val options = ServeOptions.builder().workerThreads(threads).build()
-        val server = ClusterNetty.start("127.0.0.1:$port", object : ChannelInitializer<SocketChannel>() {
-            override fun initChannel(ch: SocketChannel) {
-                ch.pipeline().addLast(HttpServerCodec(), HelloHandler(workerId))
-            }
-        }, options)
-        LoggerFactory.getLogger(HelloHttp::class.java).info("HelloHttp listening on http://127.0.0.1:{}/ (worker {})", server.port, workerId)
+        val server =
+            ClusterNetty.start(
+                "127.0.0.1:$port",
+                object : ChannelInitializer<SocketChannel>() {
+                    override fun initChannel(ch: SocketChannel) {
+                        ch.pipeline().addLast(HttpServerCodec(), HelloHandler(workerId))
+                    }
+                },
+                options,
+            )
+        LoggerFactory.getLogger(HelloHttp::class.java)
+            .info("HelloHttp listening on http://127.0.0.1:{}/ (worker {})", server.port, workerId)
         server.awaitTerminationAndDrain()
     }
 }

@@ -7,6 +7,10 @@ import dev.kcluster.Message
 import dev.kcluster.WatcherConfig
 import dev.kcluster.decode
 import dev.kcluster.send
+import java.io.Closeable
+import java.util.concurrent.atomic.AtomicLong
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.seconds
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -19,14 +23,10 @@ import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import kotlinx.serialization.Serializable
 import org.slf4j.LoggerFactory
-import java.io.Closeable
-import java.util.concurrent.atomic.AtomicLong
-import kotlin.time.Duration
-import kotlin.time.Duration.Companion.seconds
 
 /**
- * A job for a [JobPool] worker: count the primes below [n] (at most 10 million). `crashOnFirstAttempt`
- * makes the worker die mid-job once; `delayMillis` makes the job slow on purpose.
+ * A job for a [JobPool] worker: count the primes below [n] (at most 10 million). `crashOnFirstAttempt` makes the worker die mid-job once;
+ * `delayMillis` makes the job slow on purpose.
  */
 @Serializable
 public data class PrimeJob(val n: Int, val crashOnFirstAttempt: Boolean = false, val delayMillis: Long = 0) {
@@ -35,23 +35,19 @@ public data class PrimeJob(val n: Int, val crashOnFirstAttempt: Boolean = false,
     }
 }
 
-@Serializable
-internal data class JobRequest(val id: Long, val attempt: Int, val job: PrimeJob)
+@Serializable internal data class JobRequest(val id: Long, val attempt: Int, val job: PrimeJob)
 
-@Serializable
-internal data class JobResult(val id: Long, val primes: Int, val worker: Int)
+@Serializable internal data class JobResult(val id: Long, val primes: Int, val worker: Int)
 
 /** A finished job: its result and the worker that computed it. */
 public data class JobOutcome(val job: PrimeJob, val primes: Int, val worker: Int, val attempts: Int)
 
 /**
- * The watcher hands jobs to workers (one at a time per worker, queued otherwise) and collects
- * results: [apply] returns a [PendingJob]; [PendingJob.get] waits with a timeout; [getAll] waits for
- * many. A worker that crashes mid-job is respawned by the watcher and its job goes back to the head
- * of the queue.
+ * The watcher hands jobs to workers (one at a time per worker, queued otherwise) and collects results: [apply] returns a [PendingJob];
+ * [PendingJob.get] waits with a timeout; [getAll] waits for many. A worker that crashes mid-job is respawned by the watcher and its job
+ * goes back to the head of the queue.
  *
- * `JobPool [--workers N] [--jobs N]` runs a demo: counts primes for a batch of jobs, one of which
- * crashes its worker.
+ * `JobPool [--workers N] [--jobs N]` runs a demo: counts primes for a batch of jobs, one of which crashes its worker.
  */
 public class JobPool(private val watcher: ClusterWatcher) : Closeable {
     private val log = LoggerFactory.getLogger(JobPool::class.java)
@@ -60,7 +56,9 @@ public class JobPool(private val watcher: ClusterWatcher) : Closeable {
     private val inbox = Channel<Any>(Channel.UNLIMITED)
 
     private class Entry(val request: JobRequest, val done: CompletableDeferred<JobOutcome>)
+
     private data class Freed(val worker: Int)
+
     private data class Lost(val worker: Int)
 
     /** A submitted job. */
@@ -116,7 +114,8 @@ public class JobPool(private val watcher: ClusterWatcher) : Closeable {
                 }
                 is JobResult -> {
                     val e = running.remove(msg.worker)
-                    if (e != null && e.request.id == msg.id) e.done.complete(JobOutcome(e.request.job, msg.primes, msg.worker, e.request.attempt))
+                    if (e != null && e.request.id == msg.id)
+                        e.done.complete(JobOutcome(e.request.job, msg.primes, msg.worker, e.request.attempt))
                     idle += msg.worker
                 }
             }
@@ -152,7 +151,9 @@ public class JobPool(private val watcher: ClusterWatcher) : Closeable {
                     try {
                         watcher.start(workers)
                         val jobs = List(count) { i -> pool.apply(PrimeJob(200_000 + i * 50_000, crashOnFirstAttempt = i == 1)) }
-                        for (r in pool.getAll(jobs, 120.seconds)) println("primes below ${r.job.n}: ${r.primes} (worker ${r.worker}, attempts ${r.attempts})")
+                        for (r in pool.getAll(jobs, 120.seconds)) println(
+                            "primes below ${r.job.n}: ${r.primes} (worker ${r.worker}, attempts ${r.attempts})"
+                        )
                     } finally {
                         watcher.stop()
                     }
@@ -185,7 +186,10 @@ public class JobPool(private val watcher: ClusterWatcher) : Closeable {
                 if (composite[i]) continue
                 count++
                 var j = i.toLong() * i
-                while (j < n) { composite[j.toInt()] = true; j += i }
+                while (j < n) {
+                    composite[j.toInt()] = true
+                    j += i
+                }
             }
             return count
         }

@@ -8,8 +8,8 @@ import io.ktor.server.routing.get
 import io.ktor.server.routing.routing
 
 /**
- * A Ktor application (Netty engine) on the cluster socket: `GET /` answers "Hello from Ktor!" with
- * an `X-Worker-Id` header. `--port N` (default 8080) on 127.0.0.1; runs standalone too.
+ * A Ktor application (Netty engine) on the cluster socket: `GET /` answers "Hello from Ktor!" with an `X-Worker-Id` header. `--port N`
+ * (default 8080) on 127.0.0.1; runs standalone too.
  */
 public object KtorHello {
     /** Entry point: `KtorHello [--port N]`. */

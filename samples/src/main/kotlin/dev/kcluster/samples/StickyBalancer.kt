@@ -5,8 +5,6 @@ import dev.kcluster.ClusterWatcher
 import dev.kcluster.Message
 import dev.kcluster.TransferredSocket
 import dev.kcluster.WatcherConfig
-import kotlinx.coroutines.runBlocking
-import org.slf4j.LoggerFactory
 import java.io.Closeable
 import java.net.InetSocketAddress
 import java.net.StandardSocketOptions
@@ -16,12 +14,13 @@ import java.nio.channels.ServerSocketChannel
 import java.nio.channels.SocketChannel
 import java.util.concurrent.Executors
 import kotlin.math.absoluteValue
+import kotlinx.coroutines.runBlocking
+import org.slf4j.LoggerFactory
 
 /**
- * The watcher itself accepts TCP clients and hands each one to a worker chosen by a key: the first
- * line the client sends. The same key always reaches the same worker slot (also after a rolling
- * restart, when the slot's new worker takes over). Workers receive the sockets from
- * [Cluster.clientSockets] and run a line echo service.
+ * The watcher itself accepts TCP clients and hands each one to a worker chosen by a key: the first line the client sends. The same key
+ * always reaches the same worker slot (also after a rolling restart, when the slot's new worker takes over). Workers receive the sockets
+ * from [Cluster.clientSockets] and run a line echo service.
  *
  * `StickyBalancer [--port N] [--workers N]` (default 9000, 2). Try: `printf 'alice\nhi\n' | nc 127.0.0.1 9000`.
  */
@@ -37,7 +36,8 @@ public object StickyBalancer {
             Runtime.getRuntime().addShutdownHook(Thread { watcher.close() })
             watcher.start(workers)
             StickyFrontend(watcher, "127.0.0.1", port).use { front ->
-                LoggerFactory.getLogger(StickyBalancer::class.java).info("sticky balancer on 127.0.0.1:{} with {} workers", front.port, workers)
+                LoggerFactory.getLogger(StickyBalancer::class.java)
+                    .info("sticky balancer on 127.0.0.1:{} with {} workers", front.port, workers)
                 watcher.awaitTermination()
             }
         }
@@ -47,12 +47,19 @@ public object StickyBalancer {
     private fun worker() {
         val id = Cluster.workerId
         val pool = Executors.newCachedThreadPool { r -> Thread(r, "sticky-client").apply { isDaemon = true } }
-        Thread({
-            while (true) {
-                val t: TransferredSocket = Cluster.clientSockets.receiveBlocking() ?: break
-                pool.execute { serve(t, id) }
+        Thread(
+                {
+                    while (true) {
+                        val t: TransferredSocket = Cluster.clientSockets.receiveBlocking() ?: break
+                        pool.execute { serve(t, id) }
+                    }
+                },
+                "sticky-receive",
+            )
+            .apply {
+                isDaemon = true
+                start()
             }
-        }, "sticky-receive").apply { isDaemon = true; start() }
         Cluster.ready()
         Cluster.awaitTerminationBlocking()
     }
@@ -75,23 +82,26 @@ public object StickyBalancer {
 }
 
 /**
- * The watcher's front door for [StickyBalancer]: accepts on [host]:[port], reads each client's first
- * line (the key, at most 1 KiB, within 10 s), and sends the socket with those bytes to the worker in
- * slot `hash(key) mod workers`.
+ * The watcher's front door for [StickyBalancer]: accepts on [host]:[port], reads each client's first line (the key, at most 1 KiB, within
+ * 10 s), and sends the socket with those bytes to the worker in slot `hash(key) mod workers`.
  */
 public class StickyFrontend(private val watcher: ClusterWatcher, host: String, port: Int) : Closeable {
     private val log = LoggerFactory.getLogger(StickyFrontend::class.java)
-    private val server = ServerSocketChannel.open().apply {
-        setOption(StandardSocketOptions.SO_REUSEADDR, true)
-        bind(InetSocketAddress(host, port))
-    }
+    private val server =
+        ServerSocketChannel.open().apply {
+            setOption(StandardSocketOptions.SO_REUSEADDR, true)
+            bind(InetSocketAddress(host, port))
+        }
     private val pool = Executors.newCachedThreadPool { r -> Thread(r, "sticky-handoff").apply { isDaemon = true } }
 
     /** The bound port. */
     public val port: Int = (server.localAddress as InetSocketAddress).port
 
     init {
-        Thread({ acceptLoop() }, "sticky-accept").apply { isDaemon = true; start() }
+        Thread({ acceptLoop() }, "sticky-accept").apply {
+            isDaemon = true
+            start()
+        }
     }
 
     private fun acceptLoop() {

@@ -13,9 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger
 import java.util.concurrent.atomic.AtomicLong
 
 /**
- * A strict HTTP/1.1 keep-alive load client on raw sockets: it never retries, so a request that
- * does not get a complete 200 response (reset, EOF, refused connect, timeout) counts as failed.
- * It honours `Connection: close` by reconnecting for the next request.
+ * A strict HTTP/1.1 keep-alive load client on raw sockets: it never retries, so a request that does not get a complete 200 response (reset,
+ * EOF, refused connect, timeout) counts as failed. It honours `Connection: close` by reconnecting for the next request.
  */
 class KeepAliveClient(
     private val serverPort: Int,
@@ -57,7 +56,12 @@ class KeepAliveClient(
         while (running) {
             try {
                 if (socket == null) {
-                    socket = Socket().apply { soTimeout = 20_000; tcpNoDelay = true; connect(InetSocketAddress("127.0.0.1", serverPort), 20_000) }
+                    socket =
+                        Socket().apply {
+                            soTimeout = 20_000
+                            tcpNoDelay = true
+                            connect(InetSocketAddress("127.0.0.1", serverPort), 20_000)
+                        }
                     input = BufferedInputStream(socket.getInputStream())
                     reconnects.incrementAndGet()
                 }
@@ -69,7 +73,8 @@ class KeepAliveClient(
                 byWorker.computeIfAbsent(id) { AtomicLong() }.incrementAndGet()
                 recent[i] = id
                 if (r.headers["connection"].equals("close", ignoreCase = true)) {
-                    socket.close(); socket = null
+                    socket.close()
+                    socket = null
                 }
             } catch (e: Exception) {
                 failed.incrementAndGet()

@@ -13,8 +13,8 @@ import kotlinx.coroutines.launch
 /**
  * Tells systemd (`Type=notify`) what the cluster is doing, from the watcher's [ClusterWatcher.events] alone:
  * - `READY=1`, `MAINPID=` and `STATUS=n/n workers ready` once every worker is READY at start;
- * - `RELOADING=1` with `MONOTONIC_USEC=` and `STATUS=reloading 0/n` when a rolling restart starts,
- *   `STATUS=reloading k/n` as replacements become READY, and `READY=1` with the status when it ends;
+ * - `RELOADING=1` with `MONOTONIC_USEC=` and `STATUS=reloading 0/n` when a rolling restart starts, `STATUS=reloading k/n` as replacements
+ *   become READY, and `READY=1` with the status when it ends;
  * - `STOPPING=1` when a stop starts ([stopping]; at the latest at [ClusterEvent.Stopped]);
  * - `STATUS=k/n workers ready` as workers crash and come back;
  * - `WATCHDOG=1` every half of [watchdogMicros] while the watcher's event loop runs, when set.
@@ -31,17 +31,20 @@ internal class SystemdNotifier(
     private var stopping = false
 
     /** Starts following the events; call it before `start()`, so that no event is missed. */
-    fun start(scope: CoroutineScope): Job = scope.launch(start = CoroutineStart.UNDISPATCHED) {
-        watchdogMicros?.takeIf { it > 0 }?.let { usec ->
-            launch {
-                while (isActive) {
-                    socket.send("WATCHDOG=1")
-                    delay((usec / 2 / 1000).coerceAtLeast(1))
+    fun start(scope: CoroutineScope): Job =
+        scope.launch(start = CoroutineStart.UNDISPATCHED) {
+            watchdogMicros
+                ?.takeIf { it > 0 }
+                ?.let { usec ->
+                    launch {
+                        while (isActive) {
+                            socket.send("WATCHDOG=1")
+                            delay((usec / 2 / 1000).coerceAtLeast(1))
+                        }
+                    }
                 }
-            }
+            watcher.events.collect(::on)
         }
-        watcher.events.collect(::on)
-    }
 
     /** A stop is starting: `STOPPING=1` (once). */
     @Synchronized
@@ -64,17 +67,20 @@ internal class SystemdNotifier(
             is ClusterEvent.RestartFinished -> {
                 reloading = false
                 val r = event.result
-                val status = if (r.rolledBack) "reload rolled back: ${r.reason}; ${ready()}/$n workers ready" else "${ready()}/$n workers ready"
+                val status =
+                    if (r.rolledBack) "reload rolled back: ${r.reason}; ${ready()}/$n workers ready" else "${ready()}/$n workers ready"
                 socket.send("READY=1\nSTATUS=$status")
             }
-            is ClusterEvent.WorkerReady -> when {
-                reloading -> socket.send("STATUS=reloading ${++reloaded}/$n")
-                !started -> if (n > 0 && ready() == n) {
-                    started = true
-                    socket.send("READY=1\nMAINPID=$pid\nSTATUS=$n/$n workers ready")
+            is ClusterEvent.WorkerReady ->
+                when {
+                    reloading -> socket.send("STATUS=reloading ${++reloaded}/$n")
+                    !started ->
+                        if (n > 0 && ready() == n) {
+                            started = true
+                            socket.send("READY=1\nMAINPID=$pid\nSTATUS=$n/$n workers ready")
+                        }
+                    else -> socket.send("STATUS=${ready()}/$n workers ready")
                 }
-                else -> socket.send("STATUS=${ready()}/$n workers ready")
-            }
             is ClusterEvent.WorkerExited -> if (started && !reloading) socket.send("STATUS=${ready()}/$n workers ready")
             is ClusterEvent.Stopped -> stopping()
             else -> Unit

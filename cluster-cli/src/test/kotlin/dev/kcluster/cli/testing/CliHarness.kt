@@ -9,13 +9,14 @@ import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.TimeUnit
 
 /**
- * Runs the real fat jar (`java -jar kcluster-cli.jar`) as processes for the e2e tests, and cleans
- * up after them: every watcher, its descendants, and every worker pid seen in a status.
+ * Runs the real fat jar (`java -jar kcluster-cli.jar`) as processes for the e2e tests, and cleans up after them: every watcher, its
+ * descendants, and every worker pid seen in a status.
  */
 internal class CliHarness {
-    val jar: Path = Paths.get(
-        System.getProperty("kcluster.cli.jar") ?: error("system property kcluster.cli.jar is not set (run the e2e tests through Maven)"),
-    )
+    val jar: Path =
+        Paths.get(
+            System.getProperty("kcluster.cli.jar") ?: error("system property kcluster.cli.jar is not set (run the e2e tests through Maven)")
+        )
     val testClasses: String = System.getProperty("kcluster.cli.testClasses") ?: error("system property kcluster.cli.testClasses is not set")
     val dir: Path = Files.createTempDirectory("kcl-e2e")
     private val java = Paths.get(System.getProperty("java.home"), "bin", "java").toString()
@@ -93,8 +94,11 @@ internal class CliHarness {
         private val out = Collector(process.inputStream)
         private val err = Collector(process.errorStream)
 
-        val stderr: String get() = err.text()
-        val stdout: String get() = out.text()
+        val stderr: String
+            get() = err.text()
+
+        val stdout: String
+            get() = out.text()
 
         /** Waits for the process to exit; its exit code. */
         fun awaitExit(timeoutSeconds: Long = 60): Int {
@@ -110,7 +114,13 @@ internal class CliHarness {
 
     class Collector(input: java.io.InputStream) {
         private val lines = CopyOnWriteArrayList<String>()
-        val thread = Thread { input.bufferedReader().useLines { s -> s.forEach { lines += it } } }.apply { isDaemon = true; start() }
+        val thread =
+            Thread { input.bufferedReader().useLines { s -> s.forEach { lines += it } } }
+                .apply {
+                    isDaemon = true
+                    start()
+                }
+
         fun text(): String = lines.joinToString("\n")
     }
 }

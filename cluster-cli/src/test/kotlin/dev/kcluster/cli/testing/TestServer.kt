@@ -2,13 +2,13 @@ package dev.kcluster.cli.testing
 
 import dev.kcluster.Cluster
 import dev.kcluster.Message
-import org.slf4j.LoggerFactory
 import java.nio.ByteBuffer
 import java.util.concurrent.locks.LockSupport
+import org.slf4j.LoggerFactory
 
 /**
- * The e2e tests' worker program. It takes a shared listener on 127.0.0.1:0 (which makes it READY),
- * answers each connection with "worker <id>\n", and stops when the watcher says so. Arguments:
+ * The e2e tests' worker program. It takes a shared listener on 127.0.0.1:0 (which makes it READY), answers each connection with "worker
+ * <id>\n", and stops when the watcher says so. Arguments:
  * - `stubborn`: never finishes stopping (for forced stops);
  * - `fail-above N`: a worker whose id is above N fails before READY (for reload rollbacks);
  * - `crash`: crashes right after READY (for crash loops);
@@ -24,21 +24,34 @@ object TestServer {
         val server = Cluster.serverSocketFactory().listen("127.0.0.1:0")
         log.info("hello from worker {} args={}", id, args.toList())
         log.info(
-            "worker {} env KCL_TEST={} cwd={} prop kcl.test={}", id, System.getenv("KCL_TEST"), java.nio.file.Path.of("").toAbsolutePath(),
+            "worker {} env KCL_TEST={} cwd={} prop kcl.test={}",
+            id,
+            System.getenv("KCL_TEST"),
+            java.nio.file.Path.of("").toAbsolutePath(),
             System.getProperty("kcl.test"),
         )
         if ("crash" in args) throw IllegalStateException("worker $id crashes as requested")
-        args.indexOf("flood").takeIf { it >= 0 }?.let { i ->
-            val n = args[i + 1].toInt()
-            repeat(n) { k -> Cluster.channel.send(Message.ofString("message $k from worker $id")) }
-            log.info("worker {} sent {} messages", id, n)
-        }
-        Thread({
-            while (true) {
-                val c = runCatching { server.accept() }.getOrNull() ?: break
-                c.use { it.write(ByteBuffer.wrap("worker $id\n".toByteArray())) }
+        args
+            .indexOf("flood")
+            .takeIf { it >= 0 }
+            ?.let { i ->
+                val n = args[i + 1].toInt()
+                repeat(n) { k -> Cluster.channel.send(Message.ofString("message $k from worker $id")) }
+                log.info("worker {} sent {} messages", id, n)
             }
-        }, "accept").apply { isDaemon = true; start() }
+        Thread(
+                {
+                    while (true) {
+                        val c = runCatching { server.accept() }.getOrNull() ?: break
+                        c.use { it.write(ByteBuffer.wrap("worker $id\n".toByteArray())) }
+                    }
+                },
+                "accept",
+            )
+            .apply {
+                isDaemon = true
+                start()
+            }
         Cluster.awaitTerminationBlocking()
         log.info("worker {} stopping", id)
         if ("stubborn" in args) {

@@ -13,7 +13,6 @@ import dev.kcluster.internal.net.isV6
 import dev.kcluster.internal.supervisor.Life
 import dev.kcluster.internal.supervisor.RealWorker
 import dev.kcluster.setNoDelay
-import org.slf4j.LoggerFactory
 import java.io.Closeable
 import java.io.IOException
 import java.net.InetSocketAddress
@@ -26,18 +25,15 @@ import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.atomic.AtomicInteger
 import java.util.concurrent.atomic.AtomicLong
+import org.slf4j.LoggerFactory
 
 /**
- * The watcher's balancer ([dev.kcluster.SocketMode.BALANCE]): one thread accepts on every listener the
- * workers asked for, in batches (until the accept queue is empty), and passes each connection to a
- * READY worker of that listener with one `sendmsg` (an ACCEPTED frame and the descriptor on the worker's
- * IPC connection), then closes its own copy. A worker leaves the rotation before STOP reaches it
- * ([retire]); a send that fails (the worker died) is retried on another worker.
+ * The watcher's balancer ([dev.kcluster.SocketMode.BALANCE]): one thread accepts on every listener the workers asked for, in batches (until
+ * the accept queue is empty), and passes each connection to a READY worker of that listener with one `sendmsg` (an ACCEPTED frame and the
+ * descriptor on the worker's IPC connection), then closes its own copy. A worker leaves the rotation before STOP reaches it ([retire]); a
+ * send that fails (the worker died) is retried on another worker.
  */
-internal class Balancer(
-    private val strategy: BalanceStrategy,
-    private val provider: ServerSocketPipeProvider,
-) : Closeable {
+internal class Balancer(private val strategy: BalanceStrategy, private val provider: ServerSocketPipeProvider) : Closeable {
     private class Listener(val id: Int, val channel: ServerSocketChannel) {
         val members = CopyOnWriteArrayList<Member>()
         val turn = AtomicInteger()
@@ -58,7 +54,11 @@ internal class Balancer(
     private val selector: Selector = Selector.open()
     private val pendingRegistration = java.util.concurrent.ConcurrentLinkedQueue<Listener>()
     @Volatile private var closed = false
-    private val thread = Thread(::acceptLoop, "kcluster-balancer").apply { isDaemon = true; start() }
+    private val thread =
+        Thread(::acceptLoop, "kcluster-balancer").apply {
+            isDaemon = true
+            start()
+        }
 
     /** Connections passed to workers so far. */
     val passed = AtomicLong()
@@ -79,21 +79,25 @@ internal class Balancer(
         val id = r.i32()
         val address = r.str()
         val options = ListenOptions(backlog = r.i32().coerceAtLeast(1), reuseAddress = r.bool(), tcpNoDelay = r.bool())
-        val listener = try {
-            val channel = provider.socketFor(address, options)
-            listeners.computeIfAbsent((channel.localAddress as InetSocketAddress).toString()) {
-                if (options.tcpNoDelay) setNoDelay(channel)
-                Listener(nextId.incrementAndGet(), channel).also { l ->
-                    byId[l.id] = l
-                    pendingRegistration += l
-                    selector.wakeup()
+        val listener =
+            try {
+                val channel = provider.socketFor(address, options)
+                listeners.computeIfAbsent((channel.localAddress as InetSocketAddress).toString()) {
+                    if (options.tcpNoDelay) setNoDelay(channel)
+                    Listener(nextId.incrementAndGet(), channel).also { l ->
+                        byId[l.id] = l
+                        pendingRegistration += l
+                        selector.wakeup()
+                    }
                 }
+            } catch (e: Exception) {
+                log.warn("cannot listen on {} for worker {}: {}", address, member.worker.id, e.message)
+                member.conn.send(
+                    FrameType.LISTEN_ERR,
+                    PayloadWriter().i32(id).str(e.javaClass.name).str(e.message ?: e.toString()).toByteArray(),
+                )
+                return
             }
-        } catch (e: Exception) {
-            log.warn("cannot listen on {} for worker {}: {}", address, member.worker.id, e.message)
-            member.conn.send(FrameType.LISTEN_ERR, PayloadWriter().i32(id).str(e.javaClass.name).str(e.message ?: e.toString()).toByteArray())
-            return
-        }
         if (member !in listener.members) listener.members += member
         val local = listener.channel.localAddress as InetSocketAddress
         member.conn.send(
@@ -103,8 +107,8 @@ internal class Balancer(
     }
 
     /**
-     * Takes [w] out of every rotation; once this returns, no connection is being or will be sent to it,
-     * so a STOP sent next arrives after the last connection it was given.
+     * Takes [w] out of every rotation; once this returns, no connection is being or will be sent to it, so a STOP sent next arrives after
+     * the last connection it was given.
      */
     fun retire(w: RealWorker) {
         val m = members[w.id] ?: return
@@ -144,8 +148,7 @@ internal class Balancer(
                 keys.clear()
                 if (parked.isNotEmpty()) unpark()
             }
-        } catch (_: ClosedSelectorException) {
-        } catch (e: Throwable) {
+        } catch (_: ClosedSelectorException) {} catch (e: Throwable) {
             if (!closed) log.error("balancer accept loop failed", e)
         }
     }
@@ -157,7 +160,10 @@ internal class Balancer(
         val it = parked.iterator()
         while (it.hasNext()) {
             val k = it.next()
-            if (!k.isValid) { it.remove(); continue }
+            if (!k.isValid) {
+                it.remove()
+                continue
+            }
             if ((k.attachment() as Listener).members.any(::routable)) {
                 k.interestOps(SelectionKey.OP_ACCEPT)
                 it.remove()
@@ -167,40 +173,43 @@ internal class Balancer(
 
     private fun acceptBatch(l: Listener) {
         repeat(MAX_BATCH) {
-            val socket = try {
-                l.channel.accept() ?: return
-            } catch (e: IOException) {
-                if (!closed) log.warn("accept on {} failed: {}", l.channel, e.message)
-                return
-            }
+            val socket =
+                try {
+                    l.channel.accept() ?: return
+                } catch (e: IOException) {
+                    if (!closed) log.warn("accept on {} failed: {}", l.channel, e.message)
+                    return
+                }
             route(l, socket)
         }
     }
 
     /** Sends [socket] to a chosen worker; on a failed send, to another; closes it when nobody can take it. */
     private fun route(l: Listener, socket: SocketChannel) {
-        val remote = try {
-            socket.remoteAddress as InetSocketAddress
-        } catch (e: IOException) {
-            socket.closeQuietly()
-            return
-        }
+        val remote =
+            try {
+                socket.remoteAddress as InetSocketAddress
+            } catch (e: IOException) {
+                socket.closeQuietly()
+                return
+            }
         val payload = PayloadWriter(48).i32(l.id).bool(remote.isV6).str(remote.address.hostAddress).i32(remote.port).toByteArray()
         val fd = JdkChannels.fdOf(socket)
         val tried = HashSet<Member>()
         while (true) {
             val m = choose(l, remote, tried) ?: break
             tried += m
-            val sent = synchronized(m.lock) {
-                if (!routable(m)) return@synchronized false
-                try {
-                    m.conn.send(FrameType.ACCEPTED, payload, fd)
-                    m.sent.incrementAndGet()
-                    true
-                } catch (e: IOException) {
-                    false
+            val sent =
+                synchronized(m.lock) {
+                    if (!routable(m)) return@synchronized false
+                    try {
+                        m.conn.send(FrameType.ACCEPTED, payload, fd)
+                        m.sent.incrementAndGet()
+                        true
+                    } catch (e: IOException) {
+                        false
+                    }
                 }
-            }
             if (sent) {
                 passed.incrementAndGet()
                 socket.closeQuietly()
@@ -215,10 +224,11 @@ internal class Balancer(
         if (candidates.isEmpty()) return null
         return when (strategy) {
             BalanceStrategy.ROUND_ROBIN -> candidates[Math.floorMod(l.turn.getAndIncrement(), candidates.size)]
-            BalanceStrategy.LEAST_CONNECTIONS -> candidates.minBy { m ->
-                val r = m.worker.reportedLoad
-                (r?.connections?.toLong() ?: 0L) + (m.sent.get() - (r?.received ?: 0L)).coerceAtLeast(0)
-            }
+            BalanceStrategy.LEAST_CONNECTIONS ->
+                candidates.minBy { m ->
+                    val r = m.worker.reportedLoad
+                    (r?.connections?.toLong() ?: 0L) + (m.sent.get() - (r?.received ?: 0L)).coerceAtLeast(0)
+                }
             BalanceStrategy.IP_HASH -> {
                 val key = remote.address.address
                 candidates.maxBy { m -> Rendezvous.weight(key, m.worker.slot) }

@@ -2,8 +2,6 @@ package dev.kcluster.internal.ipc
 
 import dev.kcluster.ProtocolException
 import dev.kcluster.internal.net.closeQuietly
-import org.newsclub.net.unix.AFUNIXSocketChannel
-import org.slf4j.LoggerFactory
 import java.io.Closeable
 import java.io.FileDescriptor
 import java.io.IOException
@@ -16,24 +14,20 @@ import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.locks.LockSupport
 import java.util.concurrent.locks.ReentrantLock
 import kotlin.concurrent.withLock
+import org.newsclub.net.unix.AFUNIXSocketChannel
+import org.slf4j.LoggerFactory
 
 /**
  * A framed, full-duplex IPC connection over a blocking AF_UNIX channel.
  *
- * Sends are thread safe and never interleave; a frame with a descriptor is flushed on its own
- * `sendmsg` so the descriptor rides with its first byte. Frames are coalesced into fewer writes in
- * two cases, both under the one write lock (so order is kept): while other senders wait for the
- * lock (the last of them flushes), and during a burst — a send within [BURST_NANOS] of the previous
- * one leaves its bytes for a flusher thread, which writes everything that piled up at once. An
- * isolated send (request/response traffic) is written at once, so round trips pay no hand-off.
- * Received frames are dispatched on one daemon reader thread to the handler registered for their
- * type; a protocol error or I/O error closes this connection only.
+ * Sends are thread safe and never interleave; a frame with a descriptor is flushed on its own `sendmsg` so the descriptor rides with its
+ * first byte. Frames are coalesced into fewer writes in two cases, both under the one write lock (so order is kept): while other senders
+ * wait for the lock (the last of them flushes), and during a burst — a send within [BURST_NANOS] of the previous one leaves its bytes for a
+ * flusher thread, which writes everything that piled up at once. An isolated send (request/response traffic) is written at once, so round
+ * trips pay no hand-off. Received frames are dispatched on one daemon reader thread to the handler registered for their type; a protocol
+ * error or I/O error closes this connection only.
  */
-internal class Connection(
-    val channel: AFUNIXSocketChannel,
-    val name: String,
-    private val maxFrame: Int = DEFAULT_MAX_FRAME,
-) : Closeable {
+internal class Connection(val channel: AFUNIXSocketChannel, val name: String, private val maxFrame: Int = DEFAULT_MAX_FRAME) : Closeable {
     private val reader = FrameReader(channel, maxFrame, name)
     private val writeLock = ReentrantLock()
     private val out: ByteBuffer = ByteBuffer.allocateDirect(64 * 1024)
@@ -45,16 +39,23 @@ internal class Connection(
 
     /** Completes when the connection closes: null for a clean end of stream or [close], else the error. */
     val closed: CompletableFuture<Throwable?> = CompletableFuture()
-    val isOpen: Boolean get() = !closed.isDone
+    val isOpen: Boolean
+        get() = !closed.isDone
 
     /** Reads one frame synchronously; only before [start] (handshakes). */
     fun readFrame(): Frame? = reader.next()
 
-    fun on(type: FrameType, handler: (Frame) -> Unit) { handlers[type] = handler }
+    fun on(type: FrameType, handler: (Frame) -> Unit) {
+        handlers[type] = handler
+    }
 
     /** Starts the reader thread. */
     fun start(): Connection = apply {
-        thread = Thread(::readLoop, "kcluster-ipc-$name").apply { isDaemon = true; start() }
+        thread =
+            Thread(::readLoop, "kcluster-ipc-$name").apply {
+                isDaemon = true
+                start()
+            }
     }
 
     private fun readLoop() {
@@ -85,9 +86,9 @@ internal class Connection(
     }
 
     /**
-     * Sends one frame. Throws [ProtocolException] (nothing sent) for an oversized payload, and
-     * [IOException] when the connection is closed or the write fails (the connection is then closed).
-     * On success the kernel holds its own reference to [fd]; the caller may close its copy.
+     * Sends one frame. Throws [ProtocolException] (nothing sent) for an oversized payload, and [IOException] when the connection is closed
+     * or the write fails (the connection is then closed). On success the kernel holds its own reference to [fd]; the caller may close its
+     * copy.
      */
     fun send(type: FrameType, payload: ByteArray = EMPTY, fd: FileDescriptor? = null) {
         if (payload.size > maxFrame) {
@@ -142,7 +143,13 @@ internal class Connection(
 
     private fun requestFlush() {
         if (flushRequested.getAndSet(true)) return
-        val t = flusher ?: Thread(::flushLoop, "kcluster-ipc-flush-$name").apply { isDaemon = true; flusher = this; start() }
+        val t =
+            flusher
+                ?: Thread(::flushLoop, "kcluster-ipc-flush-$name").apply {
+                    isDaemon = true
+                    flusher = this
+                    start()
+                }
         LockSupport.unpark(t)
     }
 

@@ -2,17 +2,17 @@ package dev.kcluster.internal.ipc
 
 import dev.kcluster.ProtocolException
 import dev.kcluster.internal.net.closeQuietly
-import org.newsclub.net.unix.AFUNIXSocketChannel
 import java.io.FileDescriptor
 import java.nio.ByteBuffer
 import java.util.ArrayDeque
+import org.newsclub.net.unix.AFUNIXSocketChannel
 
 /**
  * Parses frames from a blocking AF_UNIX channel and attributes received descriptors to frames.
  *
- * SCM_RIGHTS descriptors arrive with the read that returns the first byte of the frame they were
- * sent with, never later, and Linux ends a read after a message that carried descriptors. So
- * descriptors are queued in arrival order and each fd-carrying frame takes the oldest one.
+ * SCM_RIGHTS descriptors arrive with the read that returns the first byte of the frame they were sent with, never later, and Linux ends a
+ * read after a message that carried descriptors. So descriptors are queued in arrival order and each fd-carrying frame takes the oldest
+ * one.
  */
 internal class FrameReader(
     private val channel: AFUNIXSocketChannel,
@@ -37,8 +37,8 @@ internal class FrameReader(
                 if (length > maxFrame) {
                     throw ProtocolException("$name: frame of $length bytes exceeds the limit of $maxFrame bytes")
                 }
-                val type = FrameType.of(code)
-                    ?: throw ProtocolException("$name: unknown frame type 0x%02x (%d-byte payload)".format(code, length))
+                val type =
+                    FrameType.of(code) ?: throw ProtocolException("$name: unknown frame type 0x%02x (%d-byte payload)".format(code, length))
                 val len = length.toInt()
                 val payload: ByteArray
                 if (buf.remaining() >= HEADER_SIZE + len) {
@@ -66,9 +66,11 @@ internal class FrameReader(
                     if (!fill()) throw truncated(len, buf.remaining() - HEADER_SIZE)
                     continue
                 }
-                val fd = if (type.carriesFd) {
-                    synchronized(fds) { fds.pollFirst() } ?: throw ProtocolException("$name: $type frame arrived without its file descriptor")
-                } else null
+                val fd =
+                    if (type.carriesFd) {
+                        synchronized(fds) { fds.pollFirst() }
+                            ?: throw ProtocolException("$name: $type frame arrived without its file descriptor")
+                    } else null
                 return Frame(type, payload, fd)
             }
             if (!fill()) {
@@ -95,7 +97,11 @@ internal class FrameReader(
 
     private fun collectFds() {
         val received = channel.receivedFileDescriptors ?: return
-        val queued = synchronized(fds) { received.forEach { fds.addLast(it) }; fds.size }
+        val queued =
+            synchronized(fds) {
+                received.forEach { fds.addLast(it) }
+                fds.size
+            }
         if (queued > 64) throw ProtocolException("$name: peer sent ${fds.size} file descriptors no frame claims")
     }
 

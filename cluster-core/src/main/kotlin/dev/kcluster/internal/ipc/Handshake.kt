@@ -40,10 +40,9 @@ internal object Handshake {
 }
 
 /**
- * Reads one HELLO frame from an unauthenticated peer, incrementally, in exact-size heap buffers: a
- * 5-byte header, then a payload of at most [Handshake.MAX_HELLO] bytes, allocated only once the
- * header says the frame is a HELLO that fits. It never asks for a byte past the frame, so whatever
- * the peer sends after HELLO stays in the socket for the connection's own reader.
+ * Reads one HELLO frame from an unauthenticated peer, incrementally, in exact-size heap buffers: a 5-byte header, then a payload of at most
+ * [Handshake.MAX_HELLO] bytes, allocated only once the header says the frame is a HELLO that fits. It never asks for a byte past the frame,
+ * so whatever the peer sends after HELLO stays in the socket for the connection's own reader.
  *
  * Use: read from the socket into [buffer], then call [advance]; repeat until it returns the HELLO.
  */
@@ -52,10 +51,12 @@ internal class HelloReader {
     private var payload: ByteBuffer? = null
 
     /** The buffer the next read fills; it always has room. */
-    val buffer: ByteBuffer get() = payload ?: header
+    val buffer: ByteBuffer
+        get() = payload ?: header
 
     /** Bytes received so far. */
-    val received: Int get() = header.position() + (payload?.position() ?: 0)
+    val received: Int
+        get() = header.position() + (payload?.position() ?: 0)
 
     /** The parsed HELLO once the frame is complete, else null; a bad frame is a [ProtocolException]. */
     fun advance(): Handshake.Hello? {
@@ -76,9 +77,11 @@ internal class HelloReader {
     }
 
     /** The error for an end of stream now: before or inside the HELLO frame. */
-    fun endOfStream(): ProtocolException = when {
-        received == 0 -> ProtocolException("peer closed the connection before HELLO")
-        payload == null -> ProtocolException("connection closed inside a frame header")
-        else -> ProtocolException("connection closed mid-frame (${payload!!.position()} of ${payload!!.capacity()} payload bytes received)")
-    }
+    fun endOfStream(): ProtocolException =
+        when {
+            received == 0 -> ProtocolException("peer closed the connection before HELLO")
+            payload == null -> ProtocolException("connection closed inside a frame header")
+            else ->
+                ProtocolException("connection closed mid-frame (${payload!!.position()} of ${payload!!.capacity()} payload bytes received)")
+        }
 }

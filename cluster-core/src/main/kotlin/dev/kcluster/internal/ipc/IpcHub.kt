@@ -2,10 +2,6 @@ package dev.kcluster.internal.ipc
 
 import dev.kcluster.ProtocolException
 import dev.kcluster.internal.net.closeQuietly
-import org.newsclub.net.unix.AFUNIXServerSocketChannel
-import org.newsclub.net.unix.AFUNIXSocketAddress
-import org.newsclub.net.unix.AFUNIXSocketChannel
-import org.slf4j.LoggerFactory
 import java.io.Closeable
 import java.nio.ByteBuffer
 import java.nio.channels.SelectionKey
@@ -16,18 +12,20 @@ import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.TimeUnit
+import org.newsclub.net.unix.AFUNIXServerSocketChannel
+import org.newsclub.net.unix.AFUNIXSocketAddress
+import org.newsclub.net.unix.AFUNIXSocketChannel
+import org.slf4j.LoggerFactory
 
 /**
- * The watcher's IPC listener: `<private 0700 dir>/ipc.sock`. Each expected worker is registered
- * with a one-time key; a connecting peer must send HELLO with that key (compared in constant
- * time) within the handshake deadline, from this uid and from the pid that was spawned.
+ * The watcher's IPC listener: `<private 0700 dir>/ipc.sock`. Each expected worker is registered with a one-time key; a connecting peer must
+ * send HELLO with that key (compared in constant time) within the handshake deadline, from this uid and from the pid that was spawned.
  *
- * Unauthenticated peers are cheap and bounded: one non-blocking handshake thread serves them all
- * with a selector, reading each HELLO into exact-size heap buffers (at most [Handshake.MAX_HELLO]
- * bytes); a [Connection] with its buffers and threads exists only once WELCOME is sent. At most
- * [maxPending] handshakes are in progress; a new connection beyond that drops the oldest one still
- * waiting for its HELLO (a real worker sends HELLO as soon as it connects, so only a silent or slow
- * peer can be that old). Rejections are logged rate limited. Closing removes the directory.
+ * Unauthenticated peers are cheap and bounded: one non-blocking handshake thread serves them all with a selector, reading each HELLO into
+ * exact-size heap buffers (at most [Handshake.MAX_HELLO] bytes); a [Connection] with its buffers and threads exists only once WELCOME is
+ * sent. At most [maxPending] handshakes are in progress; a new connection beyond that drops the oldest one still waiting for its HELLO (a
+ * real worker sends HELLO as soon as it connects, so only a silent or slow peer can be that old). Rejections are logged rate limited.
+ * Closing removes the directory.
  */
 internal class IpcHub(
     private val handshakeMillis: Long = 10_000,
@@ -36,10 +34,11 @@ internal class IpcHub(
 ) : Closeable {
     val dir: Path = PrivateDir.create()
     val socketPath: Path = dir.resolve("ipc.sock")
-    private val server: AFUNIXServerSocketChannel = AFUNIXServerSocketChannel.open().apply {
-        bind(AFUNIXSocketAddress.of(socketPath.toFile()), BACKLOG)
-        configureBlocking(false)
-    }
+    private val server: AFUNIXServerSocketChannel =
+        AFUNIXServerSocketChannel.open().apply {
+            bind(AFUNIXSocketAddress.of(socketPath.toFile()), BACKLOG)
+            configureBlocking(false)
+        }
     private val selector: Selector = server.provider().openSelector()
     private val expected = ConcurrentHashMap<Int, Expected>()
 
@@ -55,6 +54,7 @@ internal class IpcHub(
     inner class Expected(val workerId: Int, val key: ByteArray) {
         val pid = CompletableFuture<Long>()
         val connection = CompletableFuture<Connection>()
+
         fun cancel(reason: Throwable) {
             expected.remove(workerId, this)
             connection.completeExceptionally(reason)
@@ -113,12 +113,13 @@ internal class IpcHub(
         // A bounded number per round, so the handshakes accepted earlier get read before a flood
         // of new connections can push them out of the table.
         repeat(ACCEPTS_PER_ROUND) {
-            val ch = try {
-                server.accept() ?: return
-            } catch (e: Exception) {
-                if (open) rejections.warn("accept failed: $e")
-                return
-            }
+            val ch =
+                try {
+                    server.accept() ?: return
+                } catch (e: Exception) {
+                    if (open) rejections.warn("accept failed: $e")
+                    return
+                }
             try {
                 if (pending.size >= maxPending) evictOldest()
                 ch.configureBlocking(false)
@@ -136,8 +137,11 @@ internal class IpcHub(
 
     private fun evictOldest() {
         val oldest = pending.values.firstOrNull { !it.verifying } ?: return
-        reject(oldest, "dropped after ${TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - oldest.deadlineNanos) + handshakeMillis} ms " +
-            "without a complete HELLO: $maxPending handshakes are in progress (a flood of connections?)")
+        reject(
+            oldest,
+            "dropped after ${TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - oldest.deadlineNanos) + handshakeMillis} ms " +
+                "without a complete HELLO: $maxPending handshakes are in progress (a flood of connections?)",
+        )
     }
 
     private fun read(peer: Peer) {
@@ -160,7 +164,8 @@ internal class IpcHub(
     }
 
     private fun verify(peer: Peer, hello: Handshake.Hello) {
-        if (hello.version != PROTOCOL_VERSION) throw ProtocolException("protocol version ${hello.version} is not supported (this watcher speaks $PROTOCOL_VERSION)")
+        if (hello.version != PROTOCOL_VERSION)
+            throw ProtocolException("protocol version ${hello.version} is not supported (this watcher speaks $PROTOCOL_VERSION)")
         val exp = expected[hello.workerId]
         if (exp == null || !MessageDigest.isEqual(exp.key, hello.key)) throw ProtocolException("wrong key for worker ${hello.workerId}")
         val creds = peer.ch.peerCredentials
@@ -211,7 +216,10 @@ internal class IpcHub(
         while (true) {
             val peer = pending.values.firstOrNull() ?: return
             if (peer.deadlineNanos - now > 0) return
-            reject(peer, if (peer.verifying) "worker process not known within $handshakeMillis ms" else "no HELLO within $handshakeMillis ms")
+            reject(
+                peer,
+                if (peer.verifying) "worker process not known within $handshakeMillis ms" else "no HELLO within $handshakeMillis ms",
+            )
         }
     }
 
@@ -231,7 +239,9 @@ internal class IpcHub(
                     drained += n
                 }
                 val text = reason.encodeToByteArray().let { if (it.size > 1024) it.copyOf(1024) else it }
-                peer.ch.write(ByteBuffer.allocate(HEADER_SIZE + text.size).putInt(text.size).put(FrameType.REJECT.code.toByte()).put(text).flip())
+                peer.ch.write(
+                    ByteBuffer.allocate(HEADER_SIZE + text.size).putInt(text.size).put(FrameType.REJECT.code.toByte()).put(text).flip()
+                )
             }
         } catch (_: Exception) {
             // The peer is gone or not reading: nothing more to tell it.
@@ -258,12 +268,26 @@ internal class IpcHub(
         private const val MAX_DRAIN = 64 * 1024
 
         /** Worker side: connects, proves itself with [key], and waits for WELCOME. */
-        fun connect(path: Path, workerId: Int, key: ByteArray, timeoutMillis: Long = 10_000, maxFrame: Int = DEFAULT_MAX_FRAME): Connection {
+        fun connect(
+            path: Path,
+            workerId: Int,
+            key: ByteArray,
+            timeoutMillis: Long = 10_000,
+            maxFrame: Int = DEFAULT_MAX_FRAME,
+        ): Connection {
             val ch = AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(path.toFile()))
             val conn = Connection(ch, "watcher", maxFrame)
-            val timer = Thread {
-                try { Thread.sleep(timeoutMillis); conn.close() } catch (_: InterruptedException) { }
-            }.apply { isDaemon = true; start() }
+            val timer =
+                Thread {
+                        try {
+                            Thread.sleep(timeoutMillis)
+                            conn.close()
+                        } catch (_: InterruptedException) {}
+                    }
+                    .apply {
+                        isDaemon = true
+                        start()
+                    }
             try {
                 conn.send(FrameType.HELLO, Handshake.hello(workerId, key))
                 val answer = conn.readFrame()

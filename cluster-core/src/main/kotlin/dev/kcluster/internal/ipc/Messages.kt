@@ -13,7 +13,11 @@ internal fun Message.toPayload(): ByteArray {
     require(name.size <= 0xffff) { "message type name of ${name.size} bytes does not fit a u16 length" }
     val body = rawBody()
     return java.nio.ByteBuffer.allocate(2 + name.size + 4 + body.size)
-        .putShort(name.size.toShort()).put(name).putInt(body.size).put(body).array()
+        .putShort(name.size.toShort())
+        .put(name)
+        .putInt(body.size)
+        .put(body)
+        .array()
 }
 
 internal fun messageFrom(frame: Frame): Message = PayloadReader(frame.payload, "MESSAGE").message()

@@ -1,9 +1,8 @@
 package dev.kcluster.internal.ipc
 
 /**
- * Passes at most [burst] lines per [windowMillis]; the rest of a window is counted and reported in
- * one summary line when the next window opens (or at [flush]), so a flood of hostile peers costs a
- * few log lines, not one per peer. Not thread safe: one thread logs.
+ * Passes at most [burst] lines per [windowMillis]; the rest of a window is counted and reported in one summary line when the next window
+ * opens (or at [flush]), so a flood of hostile peers costs a few log lines, not one per peer. Not thread safe: one thread logs.
  */
 internal class RateLimitedLog(
     private val what: String,
@@ -35,7 +34,8 @@ internal class RateLimitedLog(
     }
 
     /** True while a summary is owed: call [tick] within a window's length. */
-    val owesSummary: Boolean get() = suppressed > 0
+    val owesSummary: Boolean
+        get() = suppressed > 0
 
     /** Emits the summary once the window that suppressed lines is over. */
     fun tick() {

@@ -7,8 +7,8 @@ import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.TimeUnit
 
 /**
- * The JDK behind a `java` command: its real path and version, read from the `release` file beside
- * its `bin/` (no process start), else from `java -version` once. Results are cached per command.
+ * The JDK behind a `java` command: its real path and version, read from the `release` file beside its `bin/` (no process start), else from
+ * `java -version` once. Results are cached per command.
  */
 internal class JavaRuntime(val command: String, val path: Path, val version: String) {
     /** The feature release: 17 for "17.0.15", 25 for "25.0.3+9", 8 for "1.8.0_402". */
@@ -24,15 +24,23 @@ internal class JavaRuntime(val command: String, val path: Path, val version: Str
 
         private fun detect(command: String): JavaRuntime {
             val path = resolve(command) ?: throw IllegalArgumentException("java command not found: $command")
-            val version = fromRelease(path) ?: fromVersionOutput(path)
-                ?: throw IllegalArgumentException("cannot tell the version of $path (no release file, no parsable 'java -version')")
+            val version =
+                fromRelease(path)
+                    ?: fromVersionOutput(path)
+                    ?: throw IllegalArgumentException("cannot tell the version of $path (no release file, no parsable 'java -version')")
             return JavaRuntime(command, path, version)
         }
 
         private fun resolve(command: String): Path? {
-            val candidate = if (command.contains(File.separatorChar)) Path.of(command)
-            else System.getenv("PATH").orEmpty().split(File.pathSeparator).filter { it.isNotEmpty() }
-                .map { Path.of(it, command) }.firstOrNull { Files.isExecutable(it) } ?: return null
+            val candidate =
+                if (command.contains(File.separatorChar)) Path.of(command)
+                else
+                    System.getenv("PATH")
+                        .orEmpty()
+                        .split(File.pathSeparator)
+                        .filter { it.isNotEmpty() }
+                        .map { Path.of(it, command) }
+                        .firstOrNull { Files.isExecutable(it) } ?: return null
             return runCatching { candidate.toRealPath() }.getOrNull()?.takeIf { Files.isExecutable(it) }
         }
 
@@ -40,15 +48,18 @@ internal class JavaRuntime(val command: String, val path: Path, val version: Str
         private fun fromRelease(java: Path): String? {
             val release = java.parent?.parent?.resolve("release") ?: return null
             val lines = runCatching { Files.readAllLines(release) }.getOrNull() ?: return null
-            fun value(name: String) = lines.firstOrNull { it.startsWith("$name=") }?.substringAfter('=')?.trim('"')?.takeIf { it.isNotBlank() }
+            fun value(name: String) =
+                lines.firstOrNull { it.startsWith("$name=") }?.substringAfter('=')?.trim('"')?.takeIf { it.isNotBlank() }
             return value("JAVA_RUNTIME_VERSION") ?: value("JAVA_VERSION")
         }
 
-        private fun fromVersionOutput(java: Path): String? = runCatching {
-            val p = ProcessBuilder(java.toString(), "-version").redirectErrorStream(true).start()
-            val out = p.inputStream.bufferedReader().readText()
-            if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly()
-            Regex("version \"([^\"]+)\"").find(out)?.groupValues?.get(1)
-        }.getOrNull()
+        private fun fromVersionOutput(java: Path): String? =
+            runCatching {
+                    val p = ProcessBuilder(java.toString(), "-version").redirectErrorStream(true).start()
+                    val out = p.inputStream.bufferedReader().readText()
+                    if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly()
+                    Regex("version \"([^\"]+)\"").find(out)?.groupValues?.get(1)
+                }
+                .getOrNull()
     }
 }

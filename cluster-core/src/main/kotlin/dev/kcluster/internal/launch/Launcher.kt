@@ -3,29 +3,27 @@ package dev.kcluster.internal.launch
 import dev.kcluster.ClusterException
 import dev.kcluster.SocketMode
 import dev.kcluster.WatcherConfig
-import dev.kcluster.internal.worker.WorkerMain
-import dev.kcluster.internal.worker.WorkerRuntime
-import dev.kcluster.internal.launch.ArchiveCache
-import dev.kcluster.internal.launch.ArchiveTrainer
-import dev.kcluster.internal.launch.JavaRuntime
-import dev.kcluster.internal.launch.JvmDefaults
 import dev.kcluster.internal.log.LogOutput
 import dev.kcluster.internal.systemd.SocketActivation
-import dev.kcluster.internal.net.JdkChannels
+import dev.kcluster.internal.worker.WorkerMain
+import dev.kcluster.internal.worker.WorkerRuntime
 import java.io.File
 import java.nio.file.Files
 import java.nio.file.Path
 import java.util.jar.JarFile
 
 /**
- * Builds worker command lines from a [WatcherConfig]; the key never goes here (it goes on stdin).
- * A worker gets `java <lean defaults> <jvmOptions> <class-data archive> <launch options> -cp … WorkerMain main args`.
+ * Builds worker command lines from a [WatcherConfig]; the key never goes here (it goes on stdin). A worker gets `java <lean defaults>
+ * <jvmOptions> <class-data archive> <launch options> -cp … WorkerMain main args`.
  */
 internal class Launcher(private val config: WatcherConfig) {
     val mainClass: String
     private val classpath: String
-    private val settings: WorkerSettings get() = WorkerSettings.of(config)
-    private val userOptions: List<String> get() = settings.jvmOptions + JvmDefaults.environmentOptions(System.getenv() + settings.environment)
+    private val settings: WorkerSettings
+        get() = WorkerSettings.of(config)
+
+    private val userOptions: List<String>
+        get() = settings.jvmOptions + JvmDefaults.environmentOptions(System.getenv() + settings.environment)
 
     /** The workers' class-data archive; null when the cache is off or cannot work with this setup. */
     val archive: ArchiveCache?
@@ -37,11 +35,12 @@ internal class Launcher(private val config: WatcherConfig) {
         if (config.target.endsWith(".jar")) {
             val jar = Path.of(config.target).toAbsolutePath()
             if (!Files.isRegularFile(jar)) throw ClusterException("jar not found: ${config.target}")
-            mainClass = try {
-                JarFile(jar.toFile()).use { it.manifest?.mainAttributes?.getValue("Main-Class") }
-            } catch (e: Exception) {
-                throw ClusterException("cannot read ${config.target} as a jar: ${e.message}", cause = e)
-            } ?: throw ClusterException("${config.target} has no Main-Class in its manifest; name the main class instead")
+            mainClass =
+                try {
+                    JarFile(jar.toFile()).use { it.manifest?.mainAttributes?.getValue("Main-Class") }
+                } catch (e: Exception) {
+                    throw ClusterException("cannot read ${config.target} as a jar: ${e.message}", cause = e)
+                } ?: throw ClusterException("${config.target} has no Main-Class in its manifest; name the main class instead")
             entries += jar.toString()
         } else {
             mainClass = config.target
@@ -57,18 +56,22 @@ internal class Launcher(private val config: WatcherConfig) {
 
     private fun jvmOptions(clusterSize: Int): List<String> =
         (if (config.jvmDefaults) JvmDefaults.forWorkers(clusterSize, userOptions) else emptyList()) +
-            JvmDefaults.forRuntime(java, userOptions) + settings.jvmOptions
+            JvmDefaults.forRuntime(java, userOptions) +
+            settings.jvmOptions
 
     /**
-     * The training run that creates the archive when it is missing or stale, or null when there is
-     * nothing to do (cache off, archive valid, or already tried by this watcher). The supervisor
-     * runs it once in the background after the first start is READY; later launches use the archive.
+     * The training run that creates the archive when it is missing or stale, or null when there is nothing to do (cache off, archive valid,
+     * or already tried by this watcher). The supervisor runs it once in the background after the first start is READY; later launches use
+     * the archive.
      */
     fun trainer(clusterSize: Int): ArchiveTrainer? {
         val cache = archive ?: return null
         if (trained || !cache.needsTraining()) return null
         trained = true
-        return ArchiveTrainer(cache, config.startTimeout.toMillis(), config.readyTimeout.toMillis(), config.maxFrameSize) { id, socket, extra ->
+        return ArchiveTrainer(cache, config.startTimeout.toMillis(), config.readyTimeout.toMillis(), config.maxFrameSize) {
+            id,
+            socket,
+            extra ->
             start(id, socket, clusterSize, training = extra)
         }
     }
@@ -92,7 +95,9 @@ internal class Launcher(private val config: WatcherConfig) {
         env[WorkerRuntime.ENV_SOCKET] = socket.toString()
         env[WorkerRuntime.ENV_ID] = workerId.toString()
         if (standby) env[WorkerRuntime.ENV_STANDBY] = "1"
-        config.metricsAddress?.let { env[dev.kcluster.internal.metrics.MetricsExtension.ENV_INTERVAL] = config.metricsInterval.toMillis().toString() }
+        config.metricsAddress?.let {
+            env[dev.kcluster.internal.metrics.MetricsExtension.ENV_INTERVAL] = config.metricsInterval.toMillis().toString()
+        }
         if (config.maxMemory > 0) env[WorkerRuntime.ENV_MAX_HEAP] = config.maxMemory.toString()
         env[WorkerRuntime.ENV_WORKERS] = clusterSize.toString()
         env[WorkerRuntime.ENV_READY] = config.readyPolicy.name

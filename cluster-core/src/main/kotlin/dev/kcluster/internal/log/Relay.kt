@@ -1,24 +1,22 @@
 package dev.kcluster.internal.log
 
-import org.slf4j.LoggerFactory
-import org.slf4j.MDC
 import java.io.InputStream
 import java.util.concurrent.ArrayBlockingQueue
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.locks.LockSupport
+import org.slf4j.LoggerFactory
+import org.slf4j.MDC
 
 /**
  * Re-emits worker output in the watcher's log, tagged with the worker id.
  *
- * [emit] never blocks and never writes: it is called on IPC reader threads (which also answer
- * heartbeats) and on the stdout/stderr relay threads. It puts the record in a bounded queue of
- * [CAPACITY] records that one daemon thread, `kcluster-log-writer`, drains into the SLF4J backend.
- * When the queue is full (the backend is blocked or slower than the workers), records are dropped
- * and counted: the first drop logs one warning, and once the queue is back under half full the
- * writer logs `dropped N worker log records: the log sink was blocked`. Records still queued when the
- * JVM exits get up to [EXIT_DRAIN_MILLIS] to be written.
+ * [emit] never blocks and never writes: it is called on IPC reader threads (which also answer heartbeats) and on the stdout/stderr relay
+ * threads. It puts the record in a bounded queue of [CAPACITY] records that one daemon thread, `kcluster-log-writer`, drains into the SLF4J
+ * backend. When the queue is full (the backend is blocked or slower than the workers), records are dropped and counted: the first drop logs
+ * one warning, and once the queue is back under half full the writer logs `dropped N worker log records: the log sink was blocked`. Records
+ * still queued when the JVM exits get up to [EXIT_DRAIN_MILLIS] to be written.
  */
 internal object Relay {
     const val CAPACITY = 8192
@@ -35,9 +33,10 @@ internal object Relay {
 
     /** Reads [input] line by line on a daemon thread. */
     fun lines(input: InputStream, name: String, onLine: (String) -> Unit) {
-        Thread({
-            runCatching { input.bufferedReader().forEachLine(onLine) }
-        }, "kcluster-relay-$name").apply { isDaemon = true; start() }
+        Thread({ runCatching { input.bufferedReader().forEachLine(onLine) } }, "kcluster-relay-$name").apply {
+            isDaemon = true
+            start()
+        }
     }
 
     /** Queues [record] from worker [workerId] for the writer thread; drops and counts it when the queue is full. */
@@ -49,23 +48,49 @@ internal object Relay {
         dropped.incrementAndGet()
         if (dropping.compareAndSet(false, true)) {
             // Not on this thread: the backend that is blocking the writer may block this call too.
-            Thread({
-                runCatching { log.warn("dropping worker log records: the log sink is not keeping up ({} records queued); a count follows when it recovers", CAPACITY) }
-            }, "kcluster-log-drop-warning").apply { isDaemon = true; start() }
+            Thread(
+                    {
+                        runCatching {
+                            log.warn(
+                                "dropping worker log records: the log sink is not keeping up ({} records queued); a count follows when it recovers",
+                                CAPACITY,
+                            )
+                        }
+                    },
+                    "kcluster-log-drop-warning",
+                )
+                .apply {
+                    isDaemon = true
+                    start()
+                }
         }
     }
 
     private fun startWriter() {
-        Thread(::drain, "kcluster-log-writer").apply { isDaemon = true; start() }
-        Runtime.getRuntime().addShutdownHook(Thread({
-            val deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(EXIT_DRAIN_MILLIS)
-            while (pending.get() > 0 && System.nanoTime() < deadline) LockSupport.parkNanos(1_000_000)
-        }, "kcluster-log-exit-drain"))
+        Thread(::drain, "kcluster-log-writer").apply {
+            isDaemon = true
+            start()
+        }
+        Runtime.getRuntime()
+            .addShutdownHook(
+                Thread(
+                    {
+                        val deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(EXIT_DRAIN_MILLIS)
+                        while (pending.get() > 0 && System.nanoTime() < deadline) LockSupport.parkNanos(1_000_000)
+                    },
+                    "kcluster-log-exit-drain",
+                )
+            )
     }
 
     private fun drain() {
         while (true) {
-            val e = try { queue.take() } catch (_: InterruptedException) { continue }
+            val e =
+                try {
+                    queue.take()
+                } catch (_: InterruptedException) {
+                    continue
+                }
             try {
                 write(e.record, e.workerId)
             } catch (_: Throwable) {

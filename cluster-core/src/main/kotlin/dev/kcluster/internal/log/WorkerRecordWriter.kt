@@ -1,10 +1,9 @@
 package dev.kcluster.internal.log
 
 /**
- * Implemented by the `ILoggerFactory` of an SLF4J backend that writes worker records itself, keeping
- * their own time, thread and MDC and naming the worker as their source (`cluster-logging` does). With
- * any other backend the watcher re-logs worker records through SLF4J with `worker` in the MDC.
- * Called on kcluster's log writer thread only. Plumbing, not an application API.
+ * Implemented by the `ILoggerFactory` of an SLF4J backend that writes worker records itself, keeping their own time, thread and MDC and
+ * naming the worker as their source (`cluster-logging` does). With any other backend the watcher re-logs worker records through SLF4J with
+ * `worker` in the MDC. Called on kcluster's log writer thread only. Plumbing, not an application API.
  */
 @dev.kcluster.InternalKclusterApi
 public interface WorkerRecordWriter {

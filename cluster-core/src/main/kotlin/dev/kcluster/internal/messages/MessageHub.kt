@@ -1,23 +1,20 @@
 package dev.kcluster.internal.messages
 
+import java.util.concurrent.atomic.AtomicLong
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.flow
 import org.slf4j.Logger
-import java.util.concurrent.atomic.AtomicLong
 
 /**
- * The one fan-out of messages between a connection and its consumers, on both sides of the IPC
- * (the watcher's `messages`, a worker's `incoming`).
- *
+ * The one fan-out of messages between a connection and its consumers, on both sides of the IPC (the watcher's `messages`, a worker's
+ * `incoming`).
  * - Every active collector of [flow] gets every message offered after it started collecting.
- * - While nobody collects, messages wait in a buffer for the first collector, which gets them first.
- *   A collector that ends (e.g. `first { }`) while it is the only one hands what it had not taken back
- *   to that buffer, so `first { }` followed by `collect { }` loses nothing.
- * - [offer] never blocks (it runs on the IPC reader thread, which also answers heartbeats). Each buffer
- *   holds at most [maxCount] messages and [maxBytes] bytes; a message that does not fit is dropped,
- *   counted in [dropped], and the first drop of an episode logs one warning (a second warning only
- *   after the buffer has had room again).
+ * - While nobody collects, messages wait in a buffer for the first collector, which gets them first. A collector that ends (e.g. `first {
+ *   }`) while it is the only one hands what it had not taken back to that buffer, so `first { }` followed by `collect { }` loses nothing.
+ * - [offer] never blocks (it runs on the IPC reader thread, which also answers heartbeats). Each buffer holds at most [maxCount] messages
+ *   and [maxBytes] bytes; a message that does not fit is dropped, counted in [dropped], and the first drop of an episode logs one warning
+ *   (a second warning only after the buffer has had room again).
  * - [close] ends every collector once it has taken what is buffered for it.
  */
 internal class MessageHub<T : Any>(
@@ -35,10 +32,12 @@ internal class MessageHub<T : Any>(
     private var warned = false
 
     /** Messages dropped because a buffer was full, since this hub was made. */
-    val dropped: Long get() = droppedCount.get()
+    val dropped: Long
+        get() = droppedCount.get()
 
     /** True while at least one collector is active. */
-    val hasCollectors: Boolean get() = synchronized(lock) { subscribers.isNotEmpty() }
+    val hasCollectors: Boolean
+        get() = synchronized(lock) { subscribers.isNotEmpty() }
 
     private inner class Buffer {
         val items = ArrayDeque<T>()
@@ -64,21 +63,38 @@ internal class MessageHub<T : Any>(
         synchronized(lock) {
             if (closed) return
             if (subscribers.isEmpty()) {
-                if (!pending.tryAdd(message, size)) { drops++; noCollector = true }
+                if (!pending.tryAdd(message, size)) {
+                    drops++
+                    noCollector = true
+                }
             } else {
                 for (s in subscribers) if (!s.tryAdd(message, size)) drops++
             }
-            if (drops == 0) { warned = false; return }
+            if (drops == 0) {
+                warned = false
+                return
+            }
             droppedCount.addAndGet(drops.toLong())
             if (warned) return
             warned = true
         }
         if (noCollector) {
-            log.warn("dropping {}: nothing consumes them and {} are already waiting (limit {} messages, {} bytes); {} dropped so far",
-                what, maxCount, maxCount, maxBytes, dropped)
+            log.warn(
+                "dropping {}: nothing consumes them and {} are already waiting (limit {} messages, {} bytes); {} dropped so far",
+                what,
+                maxCount,
+                maxCount,
+                maxBytes,
+                dropped,
+            )
         } else {
-            log.warn("dropping {}: a consumer is too slow and its buffer is full (limit {} messages, {} bytes); {} dropped so far",
-                what, maxCount, maxBytes, dropped)
+            log.warn(
+                "dropping {}: a consumer is too slow and its buffer is full (limit {} messages, {} bytes); {} dropped so far",
+                what,
+                maxCount,
+                maxBytes,
+                dropped,
+            )
         }
     }
 

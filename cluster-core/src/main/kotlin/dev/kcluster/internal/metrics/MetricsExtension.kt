@@ -8,8 +8,8 @@ import java.util.ServiceLoader
 import java.util.concurrent.atomic.LongAdder
 
 /**
- * The hook the `cluster-metrics` module plugs into (found with [ServiceLoader]), so that core needs no
- * Micrometer: the watcher starts its endpoint through it, and each worker its registry and shipper.
+ * The hook the `cluster-metrics` module plugs into (found with [ServiceLoader]), so that core needs no Micrometer: the watcher starts its
+ * endpoint through it, and each worker its registry and shipper.
  */
 @InternalKclusterApi
 public interface MetricsExtension {
@@ -44,6 +44,13 @@ public object IpcCounters {
     public val framesWritten: LongAdder = LongAdder()
     public val bytesWritten: LongAdder = LongAdder()
 
-    internal fun read(payload: Int) { framesRead.increment(); bytesRead.add(payload + 5L) }
-    internal fun written(payload: Int) { framesWritten.increment(); bytesWritten.add(payload + 5L) }
+    internal fun read(payload: Int) {
+        framesRead.increment()
+        bytesRead.add(payload + 5L)
+    }
+
+    internal fun written(payload: Int) {
+        framesWritten.increment()
+        bytesWritten.add(payload + 5L)
+    }
 }

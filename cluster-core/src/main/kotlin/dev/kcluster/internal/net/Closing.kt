@@ -5,7 +5,9 @@ import java.io.FileDescriptor
 import java.io.FileInputStream
 
 internal fun Closeable.closeQuietly() {
-    try { close() } catch (_: Exception) { }
+    try {
+        close()
+    } catch (_: Exception) {}
 }
 
 /** Closes a raw descriptor that was received but will not be used. */

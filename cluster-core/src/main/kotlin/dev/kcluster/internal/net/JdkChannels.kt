@@ -5,7 +5,6 @@ import dev.kcluster.KclusterJvm
 import java.io.FileDescriptor
 import java.lang.invoke.MethodHandle
 import java.lang.invoke.MethodHandles
-import java.lang.invoke.MethodType
 import java.net.ProtocolFamily
 import java.net.SocketAddress
 import java.net.SocketOption
@@ -15,10 +14,9 @@ import java.nio.channels.SocketChannel
 import java.nio.channels.spi.SelectorProvider
 
 /**
- * The one place that touches JDK internals: turns received descriptors into genuine JDK NIO
- * channels (registrable with a JDK Selector, so Netty NIO, Ktor and Jetty can use them) and reads
- * the descriptor out of a JDK channel. Needs `--add-opens java.base/sun.nio.ch=ALL-UNNAMED`, which
- * the watcher passes to every worker it launches.
+ * The one place that touches JDK internals: turns received descriptors into genuine JDK NIO channels (registrable with a JDK Selector, so
+ * Netty NIO, Ktor and Jetty can use them) and reads the descriptor out of a JDK channel. Needs `--add-opens
+ * java.base/sun.nio.ch=ALL-UNNAMED`, which the watcher passes to every worker it launches.
  */
 @OptIn(InternalKclusterApi::class)
 internal object JdkChannels {
@@ -26,11 +24,7 @@ internal object JdkChannels {
     val OPENS_ARGS: List<String> = KclusterJvm.ADD_OPENS
     val OPENS_FLAG: String = OPENS_ARGS.joinToString(" ")
 
-    private class Handles(
-        val serverCtor: MethodHandle,
-        val socketCtor: MethodHandle,
-        val setOption: MethodHandle,
-    )
+    private class Handles(val serverCtor: MethodHandle, val socketCtor: MethodHandle, val setOption: MethodHandle)
 
     private val handles: Result<Handles> by lazy {
         runCatching {
@@ -40,26 +34,44 @@ internal object JdkChannels {
                 c.isAccessible = true
                 return lookup.unreflectConstructor(c)
             }
-            val net = Class.forName("sun.nio.ch.Net").getDeclaredMethod(
-                "setSocketOption", FileDescriptor::class.java, ProtocolFamily::class.java,
-                SocketOption::class.java, Any::class.java,
-            ).apply { isAccessible = true }
+            val net =
+                Class.forName("sun.nio.ch.Net")
+                    .getDeclaredMethod(
+                        "setSocketOption",
+                        FileDescriptor::class.java,
+                        ProtocolFamily::class.java,
+                        SocketOption::class.java,
+                        Any::class.java,
+                    )
+                    .apply { isAccessible = true }
             Handles(
-                ctor("sun.nio.ch.ServerSocketChannelImpl", SelectorProvider::class.java, ProtocolFamily::class.java,
-                    FileDescriptor::class.java, Boolean::class.javaPrimitiveType!!),
-                ctor("sun.nio.ch.SocketChannelImpl", SelectorProvider::class.java, ProtocolFamily::class.java,
-                    FileDescriptor::class.java, SocketAddress::class.java),
+                ctor(
+                    "sun.nio.ch.ServerSocketChannelImpl",
+                    SelectorProvider::class.java,
+                    ProtocolFamily::class.java,
+                    FileDescriptor::class.java,
+                    Boolean::class.javaPrimitiveType!!,
+                ),
+                ctor(
+                    "sun.nio.ch.SocketChannelImpl",
+                    SelectorProvider::class.java,
+                    ProtocolFamily::class.java,
+                    FileDescriptor::class.java,
+                    SocketAddress::class.java,
+                ),
                 lookup.unreflect(net),
             )
         }
     }
 
-    private fun handles(): Handles = handles.getOrElse {
-        throw IllegalStateException(
-            "kcluster cannot wrap a received socket in a JDK channel: start this JVM with $OPENS_FLAG " +
-                "(workers launched by kcluster get it automatically; the cluster launcher's jar declares it)", it,
-        )
-    }
+    private fun handles(): Handles =
+        handles.getOrElse {
+            throw IllegalStateException(
+                "kcluster cannot wrap a received socket in a JDK channel: start this JVM with $OPENS_FLAG " +
+                    "(workers launched by kcluster get it automatically; the cluster launcher's jar declares it)",
+                it,
+            )
+        }
 
     fun family(ipv6: Boolean): ProtocolFamily = if (ipv6) StandardProtocolFamily.INET6 else StandardProtocolFamily.INET
 
@@ -83,8 +95,8 @@ internal object JdkChannels {
     }
 
     /**
-     * The descriptor of a JDK socket channel. Works without the opens flag too (the watcher may run
-     * in a user's JVM without it): reading a field through Unsafe needs no module access.
+     * The descriptor of a JDK socket channel. Works without the opens flag too (the watcher may run in a user's JVM without it): reading a
+     * field through Unsafe needs no module access.
      */
     fun fdOf(channel: Any): FileDescriptor {
         if (channel is org.newsclub.net.unix.AFSomeSocketChannel) {
@@ -104,8 +116,7 @@ internal object JdkChannels {
             val field = runCatching { cls.getDeclaredField("fd") }.getOrNull()
             if (field != null && field.type == FileDescriptor::class.java) {
                 if (runCatching { field.isAccessible = true }.isSuccess) return { ch -> field.get(ch) as FileDescriptor }
-                @Suppress("DEPRECATION")
-                val offset = unsafe.objectFieldOffset(field)
+                @Suppress("DEPRECATION") val offset = unsafe.objectFieldOffset(field)
                 return { ch -> unsafe.getObject(ch, offset) as FileDescriptor }
             }
             cls = cls.superclass

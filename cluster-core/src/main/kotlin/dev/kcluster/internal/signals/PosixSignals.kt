@@ -1,9 +1,9 @@
 package dev.kcluster.internal.signals
 
-import org.slf4j.LoggerFactory
-import sun.misc.Signal
 import kotlin.concurrent.thread
 import kotlin.system.exitProcess
+import org.slf4j.LoggerFactory
+import sun.misc.Signal
 
 /** `sun.misc.Signal` handlers and the exit after a signal, shared by [dev.kcluster.WatcherSignals] and [StandaloneSignals]. */
 internal object PosixSignals {
@@ -16,23 +16,26 @@ internal object PosixSignals {
     private val log = LoggerFactory.getLogger("dev.kcluster.signals")
 
     /**
-     * Runs [action] on each SIG[name]; returns what puts the previous handler back, or null (with a
-     * warning) when the JVM keeps that signal for itself (QUIT, its thread dump).
+     * Runs [action] on each SIG[name]; returns what puts the previous handler back, or null (with a warning) when the JVM keeps that signal
+     * for itself (QUIT, its thread dump).
      */
-    fun handle(name: String, action: (Signal) -> Unit): (() -> Unit)? = try {
-        val sig = Signal(name)
-        val previous = Signal.handle(sig) { action(it) }
-        val restore = { runCatching { Signal.handle(sig, previous) }; Unit }
-        restore
-    } catch (e: IllegalArgumentException) {
-        log.warn("cannot handle SIG{}: {}", name, e.message)
-        null
-    }
+    fun handle(name: String, action: (Signal) -> Unit): (() -> Unit)? =
+        try {
+            val sig = Signal(name)
+            val previous = Signal.handle(sig) { action(it) }
+            val restore = {
+                runCatching { Signal.handle(sig, previous) }
+                Unit
+            }
+            restore
+        } catch (e: IllegalArgumentException) {
+            log.warn("cannot handle SIG{}: {}", name, e.message)
+            null
+        }
 
     /**
-     * Exits the JVM with [code] from a new thread, so the caller (a signal handler) returns. Shutdown
-     * hooks run (kcluster's remove the IPC directory), but one that hangs cannot hold the exit up for
-     * longer than [EXIT_WATCHDOG_MILLIS]: the JVM then halts with [code].
+     * Exits the JVM with [code] from a new thread, so the caller (a signal handler) returns. Shutdown hooks run (kcluster's remove the IPC
+     * directory), but one that hangs cannot hold the exit up for longer than [EXIT_WATCHDOG_MILLIS]: the JVM then halts with [code].
      */
     fun exit(code: Int) {
         thread(isDaemon = true, name = "kcluster-exit-watchdog") {

@@ -3,19 +3,17 @@ package dev.kcluster.internal.standalone
 import dev.kcluster.LocalServerSocketFactory
 import dev.kcluster.Message
 import dev.kcluster.WorkerChannel
-import dev.kcluster.internal.standalone.StandaloneSignals
 import dev.kcluster.internal.messages.MessageHub
+import java.util.concurrent.atomic.AtomicBoolean
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.firstOrNull
 import org.slf4j.LoggerFactory
-import java.util.concurrent.atomic.AtomicBoolean
 
 /**
- * The one implementation of standalone mode (a program run without a watcher), behind `Cluster`
- * and the DSL's `--standalone`: worker id 0, sockets bound locally, termination on SIGTERM, SIGINT or
- * SIGHUP (a second signal exits at once), and, once a front end turns it on with [enableLoopback], an
- * in-process message channel whose other end is [fromWorker] / [toWorker].
+ * The one implementation of standalone mode (a program run without a watcher), behind `Cluster` and the DSL's `--standalone`: worker id 0,
+ * sockets bound locally, termination on SIGTERM, SIGINT or SIGHUP (a second signal exits at once), and, once a front end turns it on with
+ * [enableLoopback], an in-process message channel whose other end is [fromWorker] / [toWorker].
  */
 internal object StandaloneRuntime {
     const val WORKER_ID = 0
@@ -36,16 +34,22 @@ internal object StandaloneRuntime {
 
     fun enableLoopback() = loopback.set(true)
 
-    val loopbackEnabled: Boolean get() = loopback.get()
+    val loopbackEnabled: Boolean
+        get() = loopback.get()
 
     /** The in-process worker's side of the loopback. */
-    val channel: WorkerChannel = object : WorkerChannel {
-        override fun send(message: Message) = up.offer(message)
-        override suspend fun receive(): Message? = down.flow.firstOrNull()
-        override val incoming: Flow<Message> get() = down.flow
-    }
+    val channel: WorkerChannel =
+        object : WorkerChannel {
+            override fun send(message: Message) = up.offer(message)
 
-    val fromWorker: Flow<Message> get() = up.flow
+            override suspend fun receive(): Message? = down.flow.firstOrNull()
+
+            override val incoming: Flow<Message>
+                get() = down.flow
+        }
+
+    val fromWorker: Flow<Message>
+        get() = up.flow
 
     fun toWorker(message: Message) = down.offer(message)
 

@@ -1,14 +1,13 @@
 package dev.kcluster.internal.standalone
 
 import dev.kcluster.internal.signals.PosixSignals
-import org.slf4j.LoggerFactory
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicInteger
+import org.slf4j.LoggerFactory
 
 /**
- * The signals of a program running standalone ([dev.kcluster.Cluster] outside a cluster): TERM, INT
- * and HUP call the stop action once; a second one exits at once with 128+signal. There are no
- * workers to reload, so HUP stops too (a process manager restarts the program).
+ * The signals of a program running standalone ([dev.kcluster.Cluster] outside a cluster): TERM, INT and HUP call the stop action once; a
+ * second one exits at once with 128+signal. There are no workers to reload, so HUP stops too (a process manager restarts the program).
  */
 internal object StandaloneSignals {
     private val installed = AtomicBoolean()

@@ -10,12 +10,16 @@ import dev.kcluster.internal.log.Relay
 import dev.kcluster.internal.messages.MessageHub
 
 /**
- * What the watcher does with each frame a worker sends. Handlers run on the connection's reader
- * thread, which also answers heartbeats, so none of them may block: messages go to the bounded
- * [MessageHub], log records to the log relay.
+ * What the watcher does with each frame a worker sends. Handlers run on the connection's reader thread, which also answers heartbeats, so
+ * none of them may block: messages go to the bounded [MessageHub], log records to the log relay.
  */
 internal object FrameRouting {
-    fun route(w: RealWorker, conn: Connection, messages: MessageHub<WorkerMessage>, metrics: dev.kcluster.internal.metrics.WatcherMetrics? = null) {
+    fun route(
+        w: RealWorker,
+        conn: Connection,
+        messages: MessageHub<WorkerMessage>,
+        metrics: dev.kcluster.internal.metrics.WatcherMetrics? = null,
+    ) {
         if (metrics != null) conn.on(FrameType.METRICS) { frame -> metrics.accept(w, frame.payload) }
         conn.on(FrameType.READY) { w.transition(LifeEvent.ReportedReady) }
         conn.on(FrameType.HELD) { w.transition(LifeEvent.Held) }

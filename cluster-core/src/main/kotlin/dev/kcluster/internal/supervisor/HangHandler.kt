@@ -8,9 +8,9 @@ import kotlinx.coroutines.withContext
 import org.slf4j.Logger
 
 /**
- * What happens to a worker that stopped answering heartbeats: its life becomes Unresponsive; a live
- * hung JVM gets a thread dump into the log (a stopped one, state T, cannot answer and is not asked);
- * then a [ClusterEvent.WorkerUnresponsive] event and SIGKILL. Its exit is a crash, respawned as usual.
+ * What happens to a worker that stopped answering heartbeats: its life becomes Unresponsive; a live hung JVM gets a thread dump into the
+ * log (a stopped one, state T, cannot answer and is not asked); then a [ClusterEvent.WorkerUnresponsive] event and SIGKILL. Its exit is a
+ * crash, respawned as usual.
  */
 internal class HangHandler(
     private val javaCommand: String,
@@ -25,7 +25,12 @@ internal class HangHandler(
         scope.launch {
             val stopped = ThreadDump.isStopped(w.pid)
             if (stopped) {
-                log.warn("worker {} (pid {}) has not answered heartbeats for {} ms; it is stopped (state T): killing it without a thread dump", w.id, w.pid, silentMillis)
+                log.warn(
+                    "worker {} (pid {}) has not answered heartbeats for {} ms; it is stopped (state T): killing it without a thread dump",
+                    w.id,
+                    w.pid,
+                    silentMillis,
+                )
             } else {
                 log.warn("worker {} (pid {}) has not answered heartbeats for {} ms; taking a thread dump", w.id, w.pid, silentMillis)
             }
@@ -33,7 +38,11 @@ internal class HangHandler(
             if (dump != null) {
                 log.warn("thread dump of worker {} (pid {}):\n{}", w.id, w.pid, dump)
             } else if (!stopped) {
-                log.warn("no thread dump of worker {} (pid {}): jcmd/jstack did not answer (process stopped or hung in native code)", w.id, w.pid)
+                log.warn(
+                    "no thread dump of worker {} (pid {}): jcmd/jstack did not answer (process stopped or hung in native code)",
+                    w.id,
+                    w.pid,
+                )
             }
             emit(ClusterEvent.WorkerUnresponsive(w, dump))
             w.process.destroyForcibly()

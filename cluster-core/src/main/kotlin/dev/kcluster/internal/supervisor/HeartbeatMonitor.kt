@@ -1,14 +1,13 @@
 package dev.kcluster.internal.supervisor
 
 import dev.kcluster.internal.ipc.FrameType
+import kotlin.coroutines.coroutineContext
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.isActive
-import kotlin.coroutines.coroutineContext
 
 /**
- * Pings every connected worker each [intervalMillis]; a worker whose last PONG is older than
- * [timeoutNanos] is reported once to [onHung] (PONGs are answered on the worker's IPC reader thread,
- * not by user code, so silence means a hung or stopped JVM).
+ * Pings every connected worker each [intervalMillis]; a worker whose last PONG is older than [timeoutNanos] is reported once to [onHung]
+ * (PONGs are answered on the worker's IPC reader thread, not by user code, so silence means a hung or stopped JVM).
  */
 internal class HeartbeatMonitor(
     private val intervalMillis: Long,

@@ -4,8 +4,8 @@ import dev.kcluster.ExitReason
 import dev.kcluster.WorkerState
 
 /**
- * Where one worker is in its life, as the supervisor tracks it. The only way from one state to the
- * next is [on]: every transition of a worker is in that one `when`.
+ * Where one worker is in its life, as the supervisor tracks it. The only way from one state to the next is [on]: every transition of a
+ * worker is in that one `when`.
  *
  * ```
  * Starting ──READY──▶ Ready ──stop──▶ Draining ──exit──▶ Exited(expected)
@@ -35,36 +35,47 @@ internal sealed class Life(val state: WorkerState) {
         Life(if (reason.expected) WorkerState.STOPPED else WorkerState.CRASHED)
 
     /** The state after [event]; the same state when [event] changes nothing. */
-    fun on(event: LifeEvent): Life = when (this) {
-        Standby -> when (event) {
-            LifeEvent.Promoted -> Starting
-            LifeEvent.StopRequested -> Draining(byWatcher = true)
-            LifeEvent.StoppingItself -> Draining(byWatcher = false)
-            is LifeEvent.MissedHeartbeats -> Unresponsive(state, event.detail)
-            is LifeEvent.ProcessEnded -> exited(event, expected = false)
-            LifeEvent.ReportedReady, LifeEvent.Held -> this
+    fun on(event: LifeEvent): Life =
+        when (this) {
+            Standby ->
+                when (event) {
+                    LifeEvent.Promoted -> Starting
+                    LifeEvent.StopRequested -> Draining(byWatcher = true)
+                    LifeEvent.StoppingItself -> Draining(byWatcher = false)
+                    is LifeEvent.MissedHeartbeats -> Unresponsive(state, event.detail)
+                    is LifeEvent.ProcessEnded -> exited(event, expected = false)
+                    LifeEvent.ReportedReady,
+                    LifeEvent.Held -> this
+                }
+            Starting,
+            Ready ->
+                when (event) {
+                    LifeEvent.Held -> if (this === Starting) Standby else this
+                    LifeEvent.Promoted -> this
+                    LifeEvent.ReportedReady -> Ready
+                    LifeEvent.StopRequested -> Draining(byWatcher = true)
+                    LifeEvent.StoppingItself -> Draining(byWatcher = false)
+                    is LifeEvent.MissedHeartbeats -> Unresponsive(state, event.detail)
+                    is LifeEvent.ProcessEnded -> exited(event, expected = false)
+                }
+            is Draining ->
+                when (event) {
+                    // A worker that stopped itself stays "stopped itself" (its slot is dropped) even if the watcher asks too.
+                    LifeEvent.ReportedReady,
+                    LifeEvent.StopRequested,
+                    LifeEvent.StoppingItself,
+                    is LifeEvent.MissedHeartbeats,
+                    LifeEvent.Held,
+                    LifeEvent.Promoted -> this
+                    is LifeEvent.ProcessEnded -> exited(event, expected = true)
+                }
+            is Unresponsive ->
+                when (event) {
+                    is LifeEvent.ProcessEnded -> exited(event.copy(reported = event.reported ?: detail), expected = false)
+                    else -> this
+                }
+            is Exited -> this
         }
-        Starting, Ready -> when (event) {
-            LifeEvent.Held -> if (this === Starting) Standby else this
-            LifeEvent.Promoted -> this
-            LifeEvent.ReportedReady -> Ready
-            LifeEvent.StopRequested -> Draining(byWatcher = true)
-            LifeEvent.StoppingItself -> Draining(byWatcher = false)
-            is LifeEvent.MissedHeartbeats -> Unresponsive(state, event.detail)
-            is LifeEvent.ProcessEnded -> exited(event, expected = false)
-        }
-        is Draining -> when (event) {
-            // A worker that stopped itself stays "stopped itself" (its slot is dropped) even if the watcher asks too.
-            LifeEvent.ReportedReady, LifeEvent.StopRequested, LifeEvent.StoppingItself, is LifeEvent.MissedHeartbeats,
-            LifeEvent.Held, LifeEvent.Promoted -> this
-            is LifeEvent.ProcessEnded -> exited(event, expected = true)
-        }
-        is Unresponsive -> when (event) {
-            is LifeEvent.ProcessEnded -> exited(event.copy(reported = event.reported ?: detail), expected = false)
-            else -> this
-        }
-        is Exited -> this
-    }
 
     private fun exited(e: LifeEvent.ProcessEnded, expected: Boolean): Exited {
         val signal = if (e.exitCode in 129..159) e.exitCode - 128 else null

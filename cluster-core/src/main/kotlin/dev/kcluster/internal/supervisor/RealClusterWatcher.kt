@@ -10,16 +10,19 @@ import dev.kcluster.RestartResult
 import dev.kcluster.ServerSocketPipeProvider
 import dev.kcluster.SocketMode
 import dev.kcluster.WatcherConfig
-import dev.kcluster.internal.balance.Balancer
 import dev.kcluster.WorkerMessage
 import dev.kcluster.WorkerStatus
+import dev.kcluster.internal.balance.Balancer
 import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.ipc.IpcHub
 import dev.kcluster.internal.ipc.toPayload
+import dev.kcluster.internal.launch.Launcher
 import dev.kcluster.internal.log.LogOutput
 import dev.kcluster.internal.messages.MessageHub
-import dev.kcluster.internal.launch.Launcher
 import dev.kcluster.internal.systemd.SocketActivation
+import java.net.InetSocketAddress
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.CopyOnWriteArrayList
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
@@ -45,15 +48,11 @@ import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withContext
 import org.slf4j.LoggerFactory
-import java.net.InetSocketAddress
-import java.util.concurrent.ConcurrentHashMap
-import java.util.concurrent.CopyOnWriteArrayList
 
 /**
- * The watcher: the cluster's lifecycle ([ClusterState.Phase]), its slots, and what happens when a
- * worker's life changes. The parts it composes each do one thing: [Spawner] (launch and follow a
- * process), [FrameRouting], [Life] (one worker's states), [RestartPolicy], [HeartbeatMonitor],
- * [StopEscalation], [RollingRestart] and [Scaling].
+ * The watcher: the cluster's lifecycle ([ClusterState.Phase]), its slots, and what happens when a worker's life changes. The parts it
+ * composes each do one thing: [Spawner] (launch and follow a process), [FrameRouting], [Life] (one worker's states), [RestartPolicy],
+ * [HeartbeatMonitor], [StopEscalation], [RollingRestart] and [Scaling].
  */
 internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterWatcher {
     private val log = LoggerFactory.getLogger(ClusterWatcher::class.java)
@@ -62,9 +61,10 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private val slots = CopyOnWriteArrayList<Slot>()
     private val live = ConcurrentHashMap<Int, RealWorker>()
     private val provider = ServerSocketPipeProvider()
-    private val messageHub = MessageHub<WorkerMessage>(
-        config.messageBufferCount, config.messageBufferBytes, log, "messages from workers",
-    ) { m -> m.message.size + m.message.type.length + 64 }
+    private val messageHub =
+        MessageHub<WorkerMessage>(config.messageBufferCount, config.messageBufferBytes, log, "messages from workers") { m ->
+            m.message.size + m.message.type.length + 64
+        }
     private val eventFlow = MutableSharedFlow<ClusterEvent>(extraBufferCapacity = EVENT_BUFFER, onBufferOverflow = BufferOverflow.SUSPEND)
     private val droppedEvents = java.util.concurrent.atomic.AtomicLong()
     private val stateFlow = MutableStateFlow(ClusterState(ClusterState.Phase.NEW, emptyList()))
@@ -79,25 +79,42 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     private lateinit var hub: IpcHub
     private lateinit var spawner: Spawner
     private var heartbeat: Job? = null
-    private val standbys = StandbyPool(config.standby, { spawner }, log, running = { phase == ClusterState.Phase.RUNNING }, changed = ::publish)
+    private val standbys =
+        StandbyPool(config.standby, { spawner }, log, running = { phase == ClusterState.Phase.RUNNING }, changed = ::publish)
     private val hangs = HangHandler(config.javaCommand, scope, log, ::emit)
     @Volatile private var metricsEndpoint: dev.kcluster.internal.metrics.WatcherMetrics? = null
-    private val recycling = Recycling(
-        config, config.heartbeatInterval.toMillis().coerceAtMost(1_000),
-        workers = { slots.mapNotNull { it.worker } }, recycle = ::recycle,
-    )
-    private val exitHook = Thread({ hub.close(); balancer?.close(); provider.close() }, "kcluster-watcher-exit")
+    private val recycling =
+        Recycling(
+            config,
+            config.heartbeatInterval.toMillis().coerceAtMost(1_000),
+            workers = { slots.mapNotNull { it.worker } },
+            recycle = ::recycle,
+        )
+    private val exitHook =
+        Thread(
+            {
+                hub.close()
+                balancer?.close()
+                provider.close()
+            },
+            "kcluster-watcher-exit",
+        )
 
     init {
         if (LogOutput.source == "main") LogOutput.source = "watcher"
     }
 
-    override val workers: List<ClusterWorker> get() = slots.mapNotNull { s -> s.worker?.takeIf { it.life !is Life.Exited } }
+    override val workers: List<ClusterWorker>
+        get() = slots.mapNotNull { s -> s.worker?.takeIf { it.life !is Life.Exited } }
+
     override val messages: Flow<WorkerMessage> = messageHub.flow
     override val events: SharedFlow<ClusterEvent> = eventFlow.asSharedFlow()
     override val state: StateFlow<ClusterState> = stateFlow.asStateFlow()
-    override val droppedMessages: Long get() = messageHub.dropped
-    override val listeningAddresses: List<InetSocketAddress> get() = provider.addresses
+    override val droppedMessages: Long
+        get() = messageHub.dropped
+
+    override val listeningAddresses: List<InetSocketAddress>
+        get() = provider.addresses
 
     override suspend fun start(count: Int) {
         require(count >= 1) { "a cluster needs at least 1 worker, got $count" }
@@ -106,35 +123,50 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             hub = IpcHub(config.startTimeout.toMillis(), config.maxFrameSize)
             provider.adopt(SocketActivation.adopt(log))
             val launcher = Launcher(config)
-            spawner = Spawner(
-                config, hub, launcher, provider, messageHub, scope,
-                clusterSize = { slots.size },
-                onChange = ::changed,
-                onLaunched = { w ->
-                    w.requestLimit = recycling.requestLimit()
-                    live[w.id] = w
-                    emit(ClusterEvent.WorkerStarted(w))
-                },
-                onExit = ::exited,
-                ops = workerOps,
-                balancer = balancer,
-            )
+            spawner =
+                Spawner(
+                    config,
+                    hub,
+                    launcher,
+                    provider,
+                    messageHub,
+                    scope,
+                    clusterSize = { slots.size },
+                    onChange = ::changed,
+                    onLaunched = { w ->
+                        w.requestLimit = recycling.requestLimit()
+                        live[w.id] = w
+                        emit(ClusterEvent.WorkerStarted(w))
+                    },
+                    onExit = ::exited,
+                    ops = workerOps,
+                    balancer = balancer,
+                )
             config.metricsAddress?.let { address ->
-                val extension = dev.kcluster.internal.metrics.MetricsExtension.load()
-                    ?: run { hub.close(); throw IllegalStateException("metrics at $address need the cluster-metrics module on the classpath") }
-                metricsEndpoint = try {
-                    extension.startWatcher(this, address)
-                } catch (e: Exception) {
-                    hub.close()
-                    throw IllegalStateException("cannot serve metrics at ${address.hostString}:${address.port}: ${e.message ?: e}", e)
-                }
+                val extension =
+                    dev.kcluster.internal.metrics.MetricsExtension.load()
+                        ?: run {
+                            hub.close()
+                            throw IllegalStateException("metrics at $address need the cluster-metrics module on the classpath")
+                        }
+                metricsEndpoint =
+                    try {
+                        extension.startWatcher(this, address)
+                    } catch (e: Exception) {
+                        hub.close()
+                        throw IllegalStateException("cannot serve metrics at ${address.hostString}:${address.port}: ${e.message ?: e}", e)
+                    }
                 spawner.metrics = metricsEndpoint
             }
             // If this JVM ends without stop() (SIGTERM, System.exit), still remove the IPC directory;
             // the workers see their connection close and exit by themselves.
             Runtime.getRuntime().addShutdownHook(exitHook)
             setPhase(ClusterState.Phase.STARTING)
-            heartbeat = scope.launch { HeartbeatMonitor(config.heartbeatInterval.toMillis(), config.heartbeatTimeout.toNanos(), live::values, hangs::hung).run() }
+            heartbeat =
+                scope.launch {
+                    HeartbeatMonitor(config.heartbeatInterval.toMillis(), config.heartbeatTimeout.toNanos(), live::values, hangs::hung)
+                        .run()
+                }
             try {
                 scaling().grow(count)
             } catch (e: ClusterException) {
@@ -157,7 +189,10 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
 
     private fun addSlot(): Slot {
         val used = slots.map { it.index }.toSet()
-        return Slot(generateSequence(1) { it + 1 }.first { it !in used }).also { slots += it; publish() }
+        return Slot(generateSequence(1) { it + 1 }.first { it !in used }).also {
+            slots += it
+            publish()
+        }
     }
 
     private fun removeSlot(slot: Slot) {
@@ -167,13 +202,17 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     }
 
     /**
-     * Publishes [e] without blocking the caller (often an IPC reader thread). A subscriber more than
-     * [EVENT_BUFFER] events behind makes this drop [e]: counted, with one warning per episode.
+     * Publishes [e] without blocking the caller (often an IPC reader thread). A subscriber more than [EVENT_BUFFER] events behind makes
+     * this drop [e]: counted, with one warning per episode.
      */
     private fun emit(e: ClusterEvent) {
         if (eventFlow.tryEmit(e)) return
         if (droppedEvents.getAndIncrement() == 0L || droppedEvents.get() % 10_000 == 0L) {
-            log.warn("dropped {} cluster events: a subscriber of ClusterWatcher.events is more than {} events behind", droppedEvents.get(), EVENT_BUFFER)
+            log.warn(
+                "dropped {} cluster events: a subscriber of ClusterWatcher.events is more than {} events behind",
+                droppedEvents.get(),
+                EVENT_BUFFER,
+            )
         }
     }
 
@@ -183,9 +222,10 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     }
 
     private fun publish() {
-        val ws = (slots.sortedBy { it.index }.flatMap { s -> listOfNotNull(s.worker, s.successor) } + standbys.members)
-            .filter { it.life !is Life.Exited }
-            .map { w -> WorkerStatus(w.slot, w.id, w.pid, w.state, w.restarts, w.startedAt) }
+        val ws =
+            (slots.sortedBy { it.index }.flatMap { s -> listOfNotNull(s.worker, s.successor) } + standbys.members)
+                .filter { it.life !is Life.Exited }
+                .map { w -> WorkerStatus(w.slot, w.id, w.pid, w.state, w.restarts, w.startedAt) }
         stateFlow.value = ClusterState(phase, ws)
     }
 
@@ -194,12 +234,14 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         publish()
     }
 
-    private val running get() = phase == ClusterState.Phase.RUNNING || phase == ClusterState.Phase.STARTING
+    private val running
+        get() = phase == ClusterState.Phase.RUNNING || phase == ClusterState.Phase.STARTING
 
     private suspend fun exited(w: RealWorker, exited: Life.Exited) {
         live.remove(w.id)
         val reason = exited.reason
-        if (reason.expected) log.info("worker {} (pid {}) exited: {}", w.id, w.pid, reason) else log.warn("worker {} (pid {}) crashed: {}", w.id, w.pid, reason)
+        if (reason.expected) log.info("worker {} (pid {}) exited: {}", w.id, w.pid, reason)
+        else log.warn("worker {} (pid {}) crashed: {}", w.id, w.pid, reason)
         emit(ClusterEvent.WorkerExited(w, reason))
         publish()
         val slot = w.place
@@ -236,9 +278,11 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     }
 
     private fun giveUp(old: RealWorker, reason: dev.kcluster.ExitReason) {
-        val e = ClusterException(
-            "workers crashed more than ${config.maxRestarts} times within ${config.restartWindow.toSeconds()} s; last: worker ${old.id} $reason", reason,
-        )
+        val e =
+            ClusterException(
+                "workers crashed more than ${config.maxRestarts} times within ${config.restartWindow.toSeconds()} s; last: worker ${old.id} $reason",
+                reason,
+            )
         log.error("stopping: {}", e.message)
         failure = e
         scope.launch { stop() }
@@ -263,12 +307,13 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                     }
                     scope.launch { stopper.stop(standby) }
                 }
-                val w = try {
-                    spawner.launch(slot, old.restarts + 1, Origin.RESPAWN)
-                } catch (e: Exception) {
-                    log.error("cannot respawn worker {}: {}", old.id, e.message)
-                    return
-                }
+                val w =
+                    try {
+                        spawner.launch(slot, old.restarts + 1, Origin.RESPAWN)
+                    } catch (e: Exception) {
+                        log.error("cannot respawn worker {}: {}", old.id, e.message)
+                        return
+                    }
                 slot.worker = w
                 publish()
                 log.info("worker {} replaced crashed worker {} after {} ms", w.id, old.id, d.delayMillis)
@@ -279,13 +324,21 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
 
     override suspend fun stop() {
         withContext(NonCancellable) {
-            val first = synchronized(this@RealClusterWatcher) {
-                when (phase) {
-                    ClusterState.Phase.NEW -> { setPhase(ClusterState.Phase.STOPPED); null }
-                    ClusterState.Phase.STARTING, ClusterState.Phase.RUNNING -> { setPhase(ClusterState.Phase.STOPPING); true }
-                    else -> false
+            val first =
+                synchronized(this@RealClusterWatcher) {
+                    when (phase) {
+                        ClusterState.Phase.NEW -> {
+                            setPhase(ClusterState.Phase.STOPPED)
+                            null
+                        }
+                        ClusterState.Phase.STARTING,
+                        ClusterState.Phase.RUNNING -> {
+                            setPhase(ClusterState.Phase.STOPPING)
+                            true
+                        }
+                        else -> false
+                    }
                 }
-            }
             if (first == null) {
                 finish()
                 return@withContext
@@ -314,67 +367,89 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         scope.cancel()
     }
 
-    private val workerOps = object : WorkerOps {
-        override suspend fun restart(w: RealWorker): RestartResult = lifecycle.withLock {
-            check(phase == ClusterState.Phase.RUNNING) { "cannot restart worker ${w.id}: the watcher is not running (it is ${phase.name.lowercase()})" }
-            val slot = w.place?.takeIf { it.worker === w && it in slots }
-                ?: throw IllegalStateException("worker ${w.id} holds no slot (${if (w.place == null) "a standby" else "gone"}); only a slot's worker can be restarted")
-            rolling().run(listOf(slot))
-        }
-
-        override suspend fun stop(w: RealWorker) {
-            val last = lifecycle.withLock {
-                check(phase == ClusterState.Phase.RUNNING) { "cannot stop worker ${w.id}: the watcher is not running" }
-                val slot = w.place?.takeIf { it.worker === w && it in slots }
-                if (slot == null) {
-                    standbys.remove(w)
-                    stopper.stop(w)
-                    return
+    private val workerOps =
+        object : WorkerOps {
+            override suspend fun restart(w: RealWorker): RestartResult =
+                lifecycle.withLock {
+                    check(phase == ClusterState.Phase.RUNNING) {
+                        "cannot restart worker ${w.id}: the watcher is not running (it is ${phase.name.lowercase()})"
+                    }
+                    val slot =
+                        w.place?.takeIf { it.worker === w && it in slots }
+                            ?: throw IllegalStateException(
+                                "worker ${w.id} holds no slot (${if (w.place == null) "a standby" else "gone"}); only a slot's worker can be restarted"
+                            )
+                    rolling().run(listOf(slot))
                 }
-                scaling().shrink(listOf(slot))
-                log.info("worker {} stopped on request; {} workers left", w.id, slots.size)
-                slots.isEmpty()
+
+            override suspend fun stop(w: RealWorker) {
+                val last =
+                    lifecycle.withLock {
+                        check(phase == ClusterState.Phase.RUNNING) { "cannot stop worker ${w.id}: the watcher is not running" }
+                        val slot = w.place?.takeIf { it.worker === w && it in slots }
+                        if (slot == null) {
+                            standbys.remove(w)
+                            stopper.stop(w)
+                            return
+                        }
+                        scaling().shrink(listOf(slot))
+                        log.info("worker {} stopped on request; {} workers left", w.id, slots.size)
+                        slots.isEmpty()
+                    }
+                if (last) stop()
             }
-            if (last) stop()
         }
-    }
 
     /** Replaces [w], past a recycling limit, like a one-worker rolling restart; never concurrent with another restart. */
-    private suspend fun recycle(w: RealWorker, reason: String) = lifecycle.withLock {
-        val slot = w.place?.takeIf { it.worker === w && it in slots && phase == ClusterState.Phase.RUNNING } ?: return@withLock
-        val load = w.load
-        log.info("recycling worker {} (pid {}): {} (requests {}, heap after GC {} bytes, rss {} bytes)", w.id, w.pid, reason, load.requests, load.heapUsedAfterGc, load.rssBytes)
-        emit(ClusterEvent.WorkerRecycling(w, reason))
-        w.reported = "recycled: $reason"
-        val result = rolling().run(listOf(slot))
-        if (result.rolledBack) {
-            w.reported = null
-            log.error("recycling worker {} rolled back: {}", w.id, result.reason)
+    private suspend fun recycle(w: RealWorker, reason: String) =
+        lifecycle.withLock {
+            val slot = w.place?.takeIf { it.worker === w && it in slots && phase == ClusterState.Phase.RUNNING } ?: return@withLock
+            val load = w.load
+            log.info(
+                "recycling worker {} (pid {}): {} (requests {}, heap after GC {} bytes, rss {} bytes)",
+                w.id,
+                w.pid,
+                reason,
+                load.requests,
+                load.heapUsedAfterGc,
+                load.rssBytes,
+            )
+            emit(ClusterEvent.WorkerRecycling(w, reason))
+            w.reported = "recycled: $reason"
+            val result = rolling().run(listOf(slot))
+            if (result.rolledBack) {
+                w.reported = null
+                log.error("recycling worker {} rolled back: {}", w.id, result.reason)
+            }
         }
-    }
 
-    private fun rolling() = RollingRestart(
-        spawner, stopper, config.readyTimeout.toMillis(), log,
-        stillRunning = { phase == ClusterState.Phase.RUNNING },
-        onReplaced = { _, _ -> publish() },
-    )
+    private fun rolling() =
+        RollingRestart(
+            spawner,
+            stopper,
+            config.readyTimeout.toMillis(),
+            log,
+            stillRunning = { phase == ClusterState.Phase.RUNNING },
+            onReplaced = { _, _ -> publish() },
+        )
 
-    override suspend fun restart(): RestartResult = lifecycle.withLock {
-        check(phase == ClusterState.Phase.RUNNING) { "cannot restart a watcher that is not running (it is ${phase.name.lowercase()})" }
-        emit(ClusterEvent.RestartStarted(slots.size))
-        // Standbys run the old code: they go first, and new ones are started once the workers are replaced.
-        standbys.drain().map { s -> scope.async { stopper.stop(s) } }.awaitAll()
-        val result = rolling().run(slots.sortedBy { it.index })
-        // A worker that crashed while its successor was starting, when that successor then failed, is respawned now.
-        for (slot in slots) {
-            val w = slot.worker ?: continue
-            val gone = w.life as? Life.Exited ?: continue
-            if (!gone.reason.expected && running) scope.launch { respawn(slot, w, gone.reason) }
+    override suspend fun restart(): RestartResult =
+        lifecycle.withLock {
+            check(phase == ClusterState.Phase.RUNNING) { "cannot restart a watcher that is not running (it is ${phase.name.lowercase()})" }
+            emit(ClusterEvent.RestartStarted(slots.size))
+            // Standbys run the old code: they go first, and new ones are started once the workers are replaced.
+            standbys.drain().map { s -> scope.async { stopper.stop(s) } }.awaitAll()
+            val result = rolling().run(slots.sortedBy { it.index })
+            // A worker that crashed while its successor was starting, when that successor then failed, is respawned now.
+            for (slot in slots) {
+                val w = slot.worker ?: continue
+                val gone = w.life as? Life.Exited ?: continue
+                if (!gone.reason.expected && running) scope.launch { respawn(slot, w, gone.reason) }
+            }
+            standbys.fill()
+            emit(ClusterEvent.RestartFinished(result))
+            result
         }
-        standbys.fill()
-        emit(ClusterEvent.RestartFinished(result))
-        result
-    }
 
     override suspend fun scale(count: Int) {
         require(count >= 1) { "a cluster needs at least 1 worker, got $count" }

@@ -6,21 +6,22 @@ import dev.kcluster.ExitReason
 import dev.kcluster.Message
 import dev.kcluster.RestartResult
 import dev.kcluster.WorkerLoad
-import dev.kcluster.internal.worker.LoadCounters
 import dev.kcluster.WorkerState
 import dev.kcluster.internal.ipc.Connection
 import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.ipc.PayloadWriter
 import dev.kcluster.internal.ipc.toPayload
 import dev.kcluster.internal.net.JdkChannels
-import kotlinx.coroutines.CompletableDeferred
+import dev.kcluster.internal.worker.LoadCounters
 import java.io.IOException
 import java.nio.channels.SocketChannel
 import java.time.Instant
+import kotlinx.coroutines.CompletableDeferred
 
 /** What a worker's own controls ([ClusterWorker.restart], [ClusterWorker.stop]) ask of the watcher. */
 internal interface WorkerOps {
     suspend fun restart(w: RealWorker): RestartResult
+
     suspend fun stop(w: RealWorker)
 }
 
@@ -50,20 +51,30 @@ internal class RealWorker(
     private val ops: WorkerOps,
 ) : ClusterWorker {
     /** The slot; null for a standby until [promote]. */
-    @Volatile var place: Slot? = place
+    @Volatile
+    var place: Slot? = place
         private set
-    @Volatile override var restarts: Int = restarts
+
+    @Volatile
+    override var restarts: Int = restarts
         private set
-    @Volatile var origin: Origin = origin
+
+    @Volatile
+    var origin: Origin = origin
         private set
+
     override val pid: Long = process.pid()
     override val startedAt: Instant = Instant.now()
     val startedNanos: Long = System.nanoTime()
-    override val slot: Int get() = place?.index ?: 0
+    override val slot: Int
+        get() = place?.index ?: 0
 
-    @Volatile var life: Life = Life.Starting
+    @Volatile
+    var life: Life = Life.Starting
         private set
-    override val state: WorkerState get() = life.state
+
+    override val state: WorkerState
+        get() = life.state
 
     @Volatile var conn: Connection? = null
     val ready = CompletableDeferred<Unit>()
@@ -74,7 +85,8 @@ internal class RealWorker(
     @Volatile var reported: String? = null
     @Volatile var lastPong: Long = System.nanoTime()
     /** The last load report (the balancer reads it on every connection; [load] also reads `/proc`). */
-    @Volatile var reportedLoad: LoadCounters.Report? = null
+    @Volatile
+    var reportedLoad: LoadCounters.Report? = null
         private set
 
     /** The request limit for `--max-requests` recycling, jitter included; 0 for none. */
@@ -90,20 +102,26 @@ internal class RealWorker(
         LoadCounters.decode(payload)?.let { reportedLoad = it }
     }
 
-    private fun rss(): Long = runCatching {
-        java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/$pid/status"))
-            .first { it.startsWith("VmRSS:") }.split(Regex("\\s+"))[1].toLong() * 1024
-    }.getOrDefault(0L)
+    private fun rss(): Long =
+        runCatching {
+                java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/$pid/status"))
+                    .first { it.startsWith("VmRSS:") }
+                    .split(Regex("\\s+"))[1]
+                    .toLong() * 1024
+            }
+            .getOrDefault(0L)
+
     private val stderrTail = ArrayDeque<String>()
 
     /** Applies [event]; returns the new state. Listeners hear about every real change, in order. */
     fun transition(event: LifeEvent): Life {
-        val (before, after) = synchronized(this) {
-            val before = life
-            val after = before.on(event)
-            life = after
-            before to after
-        }
+        val (before, after) =
+            synchronized(this) {
+                val before = life
+                val after = before.on(event)
+                life = after
+                before to after
+            }
         if (after != before) {
             onChange(this, before, after)
             if (after === Life.Ready) ready.complete(Unit)
@@ -120,10 +138,11 @@ internal class RealWorker(
         conn?.send(FrameType.PROMOTE)
     }
 
-    fun stderrLine(line: String) = synchronized(stderrTail) {
-        stderrTail.addLast(line)
-        if (stderrTail.size > 20) stderrTail.removeFirst()
-    }
+    fun stderrLine(line: String) =
+        synchronized(stderrTail) {
+            stderrTail.addLast(line)
+            if (stderrTail.size > 20) stderrTail.removeFirst()
+        }
 
     fun stderrTail(): String? = synchronized(stderrTail) { if (stderrTail.isEmpty()) null else stderrTail.joinToString("\n") }
 
@@ -152,9 +171,9 @@ internal class RealWorker(
 }
 
 /**
- * A place in the cluster, numbered from 1 (the lowest free number), held by one worker at a time;
- * respawns and restarts refill it. While a rolling restart starts a worker's successor, [successor]
- * holds it, and a crash of the current worker is not respawned (the successor takes over).
+ * A place in the cluster, numbered from 1 (the lowest free number), held by one worker at a time; respawns and restarts refill it. While a
+ * rolling restart starts a worker's successor, [successor] holds it, and a crash of the current worker is not respawned (the successor
+ * takes over).
  */
 internal class Slot(val index: Int) {
     @Volatile var worker: RealWorker? = null

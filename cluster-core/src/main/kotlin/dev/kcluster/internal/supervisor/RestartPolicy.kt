@@ -1,12 +1,11 @@
 package dev.kcluster.internal.supervisor
 
 /**
- * When to respawn a crashed worker, and when to give up: a pure function of the crash history and
- * [clock] (nanoseconds, monotonic), in the manner of Erlang/OTP's intensity and period.
- *
+ * When to respawn a crashed worker, and when to give up: a pure function of the crash history and [clock] (nanoseconds, monotonic), in the
+ * manner of Erlang/OTP's intensity and period.
  * - More than [maxRestarts] crashes, counted across the cluster, within [windowNanos] → [Decision.GiveUp].
- * - Otherwise a slot's first crash is respawned at once; each further crash of the same slot waits
- *   [initialBackoffMillis], doubling, up to [maxBackoffMillis].
+ * - Otherwise a slot's first crash is respawned at once; each further crash of the same slot waits [initialBackoffMillis], doubling, up to
+ *   [maxBackoffMillis].
  * - A worker that ran for [stableNanos] before crashing resets its slot's sequence.
  */
 internal class RestartPolicy(

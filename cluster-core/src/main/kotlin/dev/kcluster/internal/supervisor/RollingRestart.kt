@@ -4,9 +4,8 @@ import dev.kcluster.RestartResult
 import org.slf4j.Logger
 
 /**
- * Replaces the worker of each slot in turn: start its successor, wait until it is READY, only then
- * stop the old worker and wait for it to exit. A successor that fails READY is stopped and the
- * restart ends there, keeping the remaining old workers.
+ * Replaces the worker of each slot in turn: start its successor, wait until it is READY, only then stop the old worker and wait for it to
+ * exit. A successor that fails READY is stopped and the restart ends there, keeping the remaining old workers.
  */
 internal class RollingRestart(
     private val spawner: Spawner,

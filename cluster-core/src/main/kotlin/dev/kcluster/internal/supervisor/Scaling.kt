@@ -7,9 +7,9 @@ import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.coroutineScope
 
 /**
- * Grows the cluster by new slots, each with a worker that must become READY, or shrinks it by
- * stopping the workers of the last slots. A worker added by [grow] that fails before READY takes
- * its slot with it: [grow] removes the slot, stops the process if it is still there, and throws.
+ * Grows the cluster by new slots, each with a worker that must become READY, or shrinks it by stopping the workers of the last slots. A
+ * worker added by [grow] that fails before READY takes its slot with it: [grow] removes the slot, stops the process if it is still there,
+ * and throws.
  */
 internal class Scaling(
     private val spawner: Spawner,

@@ -7,21 +7,20 @@ import dev.kcluster.WorkerMessage
 import dev.kcluster.internal.balance.Balancer
 import dev.kcluster.internal.ipc.Handshake
 import dev.kcluster.internal.ipc.IpcHub
+import dev.kcluster.internal.launch.Launcher
 import dev.kcluster.internal.log.LogRecord
 import dev.kcluster.internal.log.Relay
 import dev.kcluster.internal.messages.MessageHub
-import dev.kcluster.internal.launch.Launcher
+import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withTimeoutOrNull
 import org.slf4j.event.Level
-import java.util.concurrent.atomic.AtomicInteger
 
 /**
- * Launches worker processes and sees each one through to its exit: the one-time key on stdin, the
- * stdout/stderr relay, the IPC connection and its frames, and finally the exit, which goes to [onExit]
- * only after every frame the worker sent before dying has been dispatched.
+ * Launches worker processes and sees each one through to its exit: the one-time key on stdin, the stdout/stderr relay, the IPC connection
+ * and its frames, and finally the exit, which goes to [onExit] only after every frame the worker sent before dying has been dispatched.
  */
 internal class Spawner(
     private val config: WatcherConfig,
@@ -47,12 +46,13 @@ internal class Spawner(
         val id = nextId.incrementAndGet()
         val key = Handshake.newKey()
         val expected = hub.expect(id, key)
-        val process = try {
-            launcher.start(id, hub.socketPath, clusterSize(), standby = origin == Origin.STANDBY)
-        } catch (e: Exception) {
-            expected.cancel(e)
-            throw ClusterException("cannot launch a worker with ${config.javaCommand}: ${e.message}", cause = e)
-        }
+        val process =
+            try {
+                launcher.start(id, hub.socketPath, clusterSize(), standby = origin == Origin.STANDBY)
+            } catch (e: Exception) {
+                expected.cancel(e)
+                throw ClusterException("cannot launch a worker with ${config.javaCommand}: ${e.message}", cause = e)
+            }
         expected.pid.complete(process.pid())
         val w = RealWorker(id, slot, restarts, process, origin, onChange, ops)
         runCatching { process.outputStream.use { it.write((Handshake.toHex(key) + "\n").toByteArray()) } }

@@ -1,12 +1,11 @@
 package dev.kcluster.internal.supervisor
 
-import org.slf4j.Logger
 import java.util.concurrent.CopyOnWriteArrayList
+import org.slf4j.Logger
 
 /**
- * The standby workers ([dev.kcluster.WatcherConfig.standby]): JVMs in no slot, held before they would
- * start serving, waiting to replace a crashed worker at once. [take] hands out a warm one (held and
- * connected); the watcher refills the pool with [launch].
+ * The standby workers ([dev.kcluster.WatcherConfig.standby]): JVMs in no slot, held before they would start serving, waiting to replace a
+ * crashed worker at once. [take] hands out a warm one (held and connected); the watcher refills the pool with [launch].
  */
 internal class StandbyPool(
     private val size: Int,
@@ -18,7 +17,8 @@ internal class StandbyPool(
     private val workers = CopyOnWriteArrayList<RealWorker>()
 
     /** The standbys, warm or still starting. */
-    val members: List<RealWorker> get() = workers.toList()
+    val members: List<RealWorker>
+        get() = workers.toList()
 
     /** Starts standbys in the background until there are [size] (none is waited for). */
     fun fill() {
@@ -46,5 +46,9 @@ internal class StandbyPool(
     fun remove(w: RealWorker): Boolean = workers.remove(w).also { if (it) changed() }
 
     /** Empties the pool and returns who was in it (a rolling restart stops them: they run the old code). */
-    fun drain(): List<RealWorker> = workers.toList().also { workers.removeAll(it.toSet()); changed() }
+    fun drain(): List<RealWorker> =
+        workers.toList().also {
+            workers.removeAll(it.toSet())
+            changed()
+        }
 }

@@ -1,19 +1,18 @@
 package dev.kcluster.internal.systemd
 
 import dev.kcluster.internal.net.JdkChannels
-import org.newsclub.net.unix.FileDescriptorCast
-import org.slf4j.Logger
 import java.net.InetSocketAddress
 import java.net.StandardProtocolFamily
 import java.nio.channels.ServerSocketChannel
 import java.nio.file.Files
 import java.nio.file.Path
+import org.newsclub.net.unix.FileDescriptorCast
+import org.slf4j.Logger
 
 /**
- * systemd socket activation (`sd_listen_fds`): with `LISTEN_PID` equal to this process's pid and
- * `LISTEN_FDS=n`, descriptors 3 … 3+n-1 are listening sockets handed over by the service manager
- * (names in `LISTEN_FDNAMES`). Each one that is a listening TCP socket becomes a shared listener;
- * anything else is skipped with one clear log line, and the cluster runs without it.
+ * systemd socket activation (`sd_listen_fds`): with `LISTEN_PID` equal to this process's pid and `LISTEN_FDS=n`, descriptors 3 … 3+n-1 are
+ * listening sockets handed over by the service manager (names in `LISTEN_FDNAMES`). Each one that is a listening TCP socket becomes a
+ * shared listener; anything else is skipped with one clear log line, and the cluster runs without it.
  */
 internal object SocketActivation {
     const val FIRST_FD = 3
@@ -27,7 +26,12 @@ internal object SocketActivation {
     private val adopted = java.util.concurrent.ConcurrentHashMap.newKeySet<Int>()
 
     /** The sockets passed to this process; each one once per JVM (a second watcher in the same JVM does not get it again). */
-    fun adopt(log: Logger, env: Map<String, String> = System.getenv(), pid: Long = ProcessHandle.current().pid(), firstFd: Int = FIRST_FD): List<Activated> {
+    fun adopt(
+        log: Logger,
+        env: Map<String, String> = System.getenv(),
+        pid: Long = ProcessHandle.current().pid(),
+        firstFd: Int = FIRST_FD,
+    ): List<Activated> {
         val listenPid = env["LISTEN_PID"] ?: return emptyList()
         if (listenPid.trim().toLongOrNull() != pid) {
             log.warn("socket activation skipped: LISTEN_PID={} is not this process (pid {})", listenPid, pid)

@@ -16,9 +16,10 @@ internal object LoadCounters {
     val received = AtomicLong()
 
     /** Heap used after the last GC, summed over the heap pools that report it. */
-    fun heapAfterGc(): Long = ManagementFactory.getMemoryPoolMXBeans()
-        .filter { it.type == MemoryType.HEAP && it.isCollectionUsageThresholdSupported }
-        .sumOf { it.collectionUsage?.used ?: 0L }
+    fun heapAfterGc(): Long =
+        ManagementFactory.getMemoryPoolMXBeans()
+            .filter { it.type == MemoryType.HEAP && it.isCollectionUsageThresholdSupported }
+            .sumOf { it.collectionUsage?.used ?: 0L }
 
     fun encode(): ByteArray =
         PayloadWriter().i64(requests.get()).i32(connections.get().coerceAtLeast(0)).i64(heapAfterGc()).i64(received.get()).toByteArray()

@@ -6,17 +6,16 @@ import java.util.concurrent.locks.LockSupport
 import kotlin.system.exitProcess
 
 /**
- * How a worker whose watcher is gone ends quickly: it runs the shutdown hooks, gives them [graceMillis]
- * at most, then ends the process.
+ * How a worker whose watcher is gone ends quickly: it runs the shutdown hooks, gives them [graceMillis] at most, then ends the process.
  *
- * Every JVM exit, `Runtime.halt` included, waits about 300 ms for threads blocked in native code (a
- * Netty event loop in `epoll_wait`) before the process ends; a signal does not. So:
+ * Every JVM exit, `Runtime.halt` included, waits about 300 ms for threads blocked in native code (a Netty event loop in `epoll_wait`)
+ * before the process ends; a signal does not. So:
  * - one thread calls `exitProcess`, which starts every shutdown hook at once and joins them;
- * - kcluster's own hook calls [gate]: it joins the other hooks (the threads started since [begin]),
- *   reports "hooks done", and never returns, so that the JVM never reaches its own slow halt;
- * - meanwhile a halt thread spawns `/bin/sh -c 'read -r _ && kill -KILL <pid>'`, waits for "hooks done"
- *   or the end of the grace, whichever comes first, and writes the line: the process ends by SIGKILL.
- *   If the helper cannot be spawned it calls `Runtime.halt` ([WorkerMain.EXIT_ORPHANED]) instead.
+ * - kcluster's own hook calls [gate]: it joins the other hooks (the threads started since [begin]), reports "hooks done", and never
+ *   returns, so that the JVM never reaches its own slow halt;
+ * - meanwhile a halt thread spawns `/bin/sh -c 'read -r _ && kill -KILL <pid>'`, waits for "hooks done" or the end of the grace, whichever
+ *   comes first, and writes the line: the process ends by SIGKILL. If the helper cannot be spawned it calls `Runtime.halt`
+ *   ([WorkerMain.EXIT_ORPHANED]) instead.
  */
 internal class OrphanExit(private val graceMillis: Long) {
     private val hooksDone = CountDownLatch(1)
@@ -29,13 +28,17 @@ internal class OrphanExit(private val graceMillis: Long) {
     fun begin() {
         deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis)
         before = liveThreads()
-        haltThread = Thread(::haltWhenDone, "kcluster-orphan-halt").apply { isDaemon = true; start() }
+        haltThread =
+            Thread(::haltWhenDone, "kcluster-orphan-halt").apply {
+                isDaemon = true
+                start()
+            }
         exitThread = Thread({ exitProcess(WorkerMain.EXIT_ORPHANED) }, "kcluster-orphan-exit").apply { start() }
     }
 
     /**
-     * Called from kcluster's shutdown hook. On an orphan exit it waits (within the grace) for every other
-     * hook, reports it, and never returns; on any other exit it returns at once.
+     * Called from kcluster's shutdown hook. On an orphan exit it waits (within the grace) for every other hook, reports it, and never
+     * returns; on any other exit it returns at once.
      */
     fun gate() {
         val exiting = exitThread ?: return
@@ -74,7 +77,13 @@ internal class OrphanExit(private val graceMillis: Long) {
 
         /** A shell that SIGKILLs this process when it reads a line, and exits without killing at EOF (this JVM gone first). */
         fun spawnKiller(): Process =
-            ProcessBuilder("/bin/sh", "-c", "read -r _ && kill -KILL \"\$1\"", "kcluster-orphan-kill", ProcessHandle.current().pid().toString())
+            ProcessBuilder(
+                    "/bin/sh",
+                    "-c",
+                    "read -r _ && kill -KILL \"\$1\"",
+                    "kcluster-orphan-kill",
+                    ProcessHandle.current().pid().toString(),
+                )
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start()

@@ -2,11 +2,11 @@ package dev.kcluster.internal.worker
 
 import dev.kcluster.ReadyPolicy
 import dev.kcluster.internal.ipc.DEFAULT_MAX_FRAME
+import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.ipc.Handshake
 import dev.kcluster.internal.ipc.IpcHub
-import dev.kcluster.internal.ipc.FrameType
-import dev.kcluster.internal.log.LogOutput
 import dev.kcluster.internal.log.LogForwarding
+import dev.kcluster.internal.log.LogOutput
 import java.io.PrintWriter
 import java.io.StringWriter
 import java.lang.reflect.InvocationTargetException
@@ -15,9 +15,8 @@ import java.nio.file.Paths
 import kotlin.system.exitProcess
 
 /**
- * The entry point of every worker JVM: `WorkerMain <userMainClass> [args…]`. It reads its one-time
- * key from stdin, proves itself to the watcher, installs log forwarding and the orphan guard
- * (exit when the watcher's connection ends), then calls the user's `main`.
+ * The entry point of every worker JVM: `WorkerMain <userMainClass> [args…]`. It reads its one-time key from stdin, proves itself to the
+ * watcher, installs log forwarding and the orphan guard (exit when the watcher's connection ends), then calls the user's `main`.
  */
 internal object WorkerMain {
     const val EXIT_FAILURE = 1
@@ -30,28 +29,38 @@ internal object WorkerMain {
         val socket = System.getenv(WorkerRuntime.ENV_SOCKET)
         val id = System.getenv(WorkerRuntime.ENV_ID)?.toIntOrNull()
         if (socket == null || id == null || args.isEmpty()) {
-            System.err.println("dev.kcluster.internal.worker.WorkerMain is started by a kcluster watcher; to run your program standalone, run its main class directly.")
+            System.err.println(
+                "dev.kcluster.internal.worker.WorkerMain is started by a kcluster watcher; to run your program standalone, run its main class directly."
+            )
             exitProcess(EXIT_USAGE)
         }
-        val key = try {
-            Handshake.fromHex(System.`in`.bufferedReader().readLine() ?: "")
-        } catch (e: Exception) {
-            System.err.println("kcluster worker $id: no valid key on stdin: ${e.message}")
-            exitProcess(EXIT_USAGE)
-        }
+        val key =
+            try {
+                Handshake.fromHex(System.`in`.bufferedReader().readLine() ?: "")
+            } catch (e: Exception) {
+                System.err.println("kcluster worker $id: no valid key on stdin: ${e.message}")
+                exitProcess(EXIT_USAGE)
+            }
         val maxFrame = System.getenv(WorkerRuntime.ENV_MAX_FRAME)?.toIntOrNull() ?: DEFAULT_MAX_FRAME
-        val conn = try {
-            IpcHub.connect(Paths.get(socket), id, key, maxFrame = maxFrame)
-        } catch (e: Exception) {
-            System.err.println("kcluster worker $id: cannot connect to the watcher: ${e.message}")
-            exitProcess(EXIT_FAILURE)
-        }
-        val policy = runCatching { ReadyPolicy.valueOf(System.getenv(WorkerRuntime.ENV_READY) ?: "LISTEN") }.getOrDefault(ReadyPolicy.LISTEN)
+        val conn =
+            try {
+                IpcHub.connect(Paths.get(socket), id, key, maxFrame = maxFrame)
+            } catch (e: Exception) {
+                System.err.println("kcluster worker $id: cannot connect to the watcher: ${e.message}")
+                exitProcess(EXIT_FAILURE)
+            }
+        val policy =
+            runCatching { ReadyPolicy.valueOf(System.getenv(WorkerRuntime.ENV_READY) ?: "LISTEN") }.getOrDefault(ReadyPolicy.LISTEN)
         val size = System.getenv(WorkerRuntime.ENV_WORKERS)?.toIntOrNull()?.coerceAtLeast(1) ?: 1
-        val runtime = WorkerRuntime(
-            id, conn, policy, size, System.getenv(WorkerRuntime.ENV_SOCKET_MODE) == "reuseport",
-            standby = System.getenv(WorkerRuntime.ENV_STANDBY) == "1",
-        )
+        val runtime =
+            WorkerRuntime(
+                id,
+                conn,
+                policy,
+                size,
+                System.getenv(WorkerRuntime.ENV_SOCKET_MODE) == "reuseport",
+                standby = System.getenv(WorkerRuntime.ENV_STANDBY) == "1",
+            )
         WorkerRuntime.current = runtime
         LogOutput.source = "worker $id"
         LogForwarding.sender = runtime::forwardLog
@@ -59,23 +68,36 @@ internal object WorkerMain {
         val orphan = OrphanExit(grace)
         // A program that calls System.exit itself still gets its last messages and logs out; when the
         // watcher is gone, the same hook bounds the other hooks' time (see OrphanExit).
-        Runtime.getRuntime().addShutdownHook(Thread({ runCatching { conn.flush() }; orphan.gate() }, "kcluster-flush-on-exit"))
+        Runtime.getRuntime()
+            .addShutdownHook(
+                Thread(
+                    {
+                        runCatching { conn.flush() }
+                        orphan.gate()
+                    },
+                    "kcluster-flush-on-exit",
+                )
+            )
         conn.closed.whenComplete { _, _ -> if (runtime.exiting.compareAndSet(false, true)) orphanExit(orphan) }
         conn.start()
         System.getenv(dev.kcluster.internal.metrics.MetricsExtension.ENV_INTERVAL)?.toLongOrNull()?.let { interval ->
             val extension = dev.kcluster.internal.metrics.MetricsExtension.load()
             if (extension == null) System.err.println("kcluster worker $id: metrics are on but cluster-metrics is not on the classpath")
-            else extension.startWorker(id, interval) { payload -> conn.isOpen && runCatching { conn.send(FrameType.METRICS, payload) }.isSuccess }
+            else
+                extension.startWorker(id, interval) { payload ->
+                    conn.isOpen && runCatching { conn.send(FrameType.METRICS, payload) }.isSuccess
+                }
         }
         // Ctrl-C in a terminal signals the whole foreground process group: the watcher turns it into
         // a graceful STOP, so a worker must not die of it first (SIGTERM still ends a worker).
         runCatching { sun.misc.Signal.handle(sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN) }
 
-        val main = try {
-            resolveMain(args[0])
-        } catch (e: Exception) {
-            fail(runtime, e.message ?: e.toString())
-        }
+        val main =
+            try {
+                resolveMain(args[0])
+            } catch (e: Exception) {
+                fail(runtime, e.message ?: e.toString())
+            }
         if (policy == ReadyPolicy.START) runtime.ready()
         try {
             main.invoke(null, args.copyOfRange(1, args.size) as Any)
@@ -87,10 +109,14 @@ internal object WorkerMain {
         // threads (a server on its own threads) keeps serving until the watcher stops it; once none is
         // left, the worker has finished: it stops itself (not replaced) and exits 0.
         runtime.termination.invokeOnCompletion { exitAfterStop(runtime) }
-        Thread({
-            awaitNonDaemonThreads()
-            if (!runtime.termination.isCompleted) runtime.stopSelf()
-        }, "kcluster-main-returned").start()
+        Thread(
+                {
+                    awaitNonDaemonThreads()
+                    if (!runtime.termination.isCompleted) runtime.stopSelf()
+                },
+                "kcluster-main-returned",
+            )
+            .start()
     }
 
     /** Returns once no non-daemon thread but the caller (and the JVM's DestroyJavaVM) is alive. */
@@ -104,13 +130,14 @@ internal object WorkerMain {
     }
 
     private fun resolveMain(name: String): java.lang.reflect.Method {
-        val cls = try {
-            Class.forName(name, false, Thread.currentThread().contextClassLoader ?: WorkerMain::class.java.classLoader)
-        } catch (e: ClassNotFoundException) {
-            throw IllegalArgumentException("main class not found: $name (check the classpath)")
-        } catch (e: LinkageError) {
-            throw IllegalArgumentException("main class $name cannot be loaded: $e")
-        }
+        val cls =
+            try {
+                Class.forName(name, false, Thread.currentThread().contextClassLoader ?: WorkerMain::class.java.classLoader)
+            } catch (e: ClassNotFoundException) {
+                throw IllegalArgumentException("main class not found: $name (check the classpath)")
+            } catch (e: LinkageError) {
+                throw IllegalArgumentException("main class $name cannot be loaded: $e")
+            }
         val m = runCatching { cls.getMethod("main", Array<String>::class.java) }.getOrNull()
         if (m == null || !Modifier.isStatic(m.modifiers)) {
             throw IllegalArgumentException("$name has no public static void main(String[] args)")

@@ -2,8 +2,8 @@ package dev.kcluster.internal.worker
 
 import dev.kcluster.ClientSocketReceivePipe
 import dev.kcluster.Leadership
-import dev.kcluster.ReadyPolicy
 import dev.kcluster.Message
+import dev.kcluster.ReadyPolicy
 import dev.kcluster.ServerSocketPipeFactory
 import dev.kcluster.WorkerChannel
 import dev.kcluster.internal.ipc.Connection
@@ -13,16 +13,15 @@ import dev.kcluster.internal.ipc.PayloadWriter
 import dev.kcluster.internal.ipc.messageFrom
 import dev.kcluster.internal.ipc.toPayload
 import dev.kcluster.internal.log.LogRecord
-import kotlinx.coroutines.CompletableDeferred
 import dev.kcluster.internal.messages.MessageHub
+import java.util.concurrent.atomic.AtomicBoolean
+import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.flow.firstOrNull
+import kotlinx.coroutines.flow.update
 import org.slf4j.LoggerFactory
-import java.util.concurrent.atomic.AtomicBoolean
-
 
 /** Everything a worker process holds about its watcher; one per worker JVM. */
 internal class WorkerRuntime(
@@ -37,12 +36,17 @@ internal class WorkerRuntime(
     private val promoted = java.util.concurrent.CountDownLatch(if (standby) 1 else 0)
     private val heldSent = AtomicBoolean()
     val termination = CompletableDeferred<Unit>()
-    private val inbox = MessageHub<Message>(INBOX_COUNT, INBOX_BYTES, LoggerFactory.getLogger(WorkerChannel::class.java), "messages from the watcher") { it.size + 64 }
+    private val inbox =
+        MessageHub<Message>(INBOX_COUNT, INBOX_BYTES, LoggerFactory.getLogger(WorkerChannel::class.java), "messages from the watcher") {
+            it.size + 64
+        }
     private val readySent = AtomicBoolean()
     val exiting = AtomicBoolean()
     val clientSockets = ClientSocketReceivePipe(conn)
     private val leadershipState = MutableStateFlow(Leadership.NONE)
-    val leadership: StateFlow<Leadership> get() = leadershipState
+    val leadership: StateFlow<Leadership>
+        get() = leadershipState
+
     val serverSockets = ServerSocketPipeFactory(conn, beforeListen = ::awaitPromotion) { if (readyPolicy == ReadyPolicy.LISTEN) ready() }
 
     /** Test hook: while true, PINGs are not answered (the reader thread blocks), like a hung JVM. */
@@ -61,7 +65,9 @@ internal class WorkerRuntime(
             val r = PayloadReader(frame.payload, "LEADERSHIP")
             val granted = r.bool()
             val epoch = r.i64()
-            leadershipState.update { now -> if (!granted) now.copy(isLeader = false) else if (epoch > now.epoch) Leadership(true, epoch) else now }
+            leadershipState.update { now ->
+                if (!granted) now.copy(isLeader = false) else if (epoch > now.epoch) Leadership(true, epoch) else now
+            }
         }
         conn.closed.whenComplete { _, _ ->
             leadershipState.update { it.copy(isLeader = false) } // no watcher, no leadership
@@ -72,15 +78,21 @@ internal class WorkerRuntime(
 
     /** Reports at once (STATS) when a heap pool's usage after GC crosses [limit] (`--max-memory`); PONGs report it too. */
     private fun watchHeap(limit: Long) {
-        val pools = java.lang.management.ManagementFactory.getMemoryPoolMXBeans()
-            .filter { it.type == java.lang.management.MemoryType.HEAP && it.isCollectionUsageThresholdSupported }
+        val pools =
+            java.lang.management.ManagementFactory.getMemoryPoolMXBeans().filter {
+                it.type == java.lang.management.MemoryType.HEAP && it.isCollectionUsageThresholdSupported
+            }
         pools.forEach { runCatching { it.collectionUsageThreshold = limit.coerceAtMost(it.usage.max.takeIf { m -> m > 0 } ?: limit) } }
         val emitter = java.lang.management.ManagementFactory.getMemoryMXBean() as javax.management.NotificationEmitter
-        emitter.addNotificationListener({ n, _ ->
-            if (n.type == java.lang.management.MemoryNotificationInfo.MEMORY_COLLECTION_THRESHOLD_EXCEEDED) {
-                runCatching { conn.send(FrameType.STATS, LoadCounters.encode()) }
-            }
-        }, null, null)
+        emitter.addNotificationListener(
+            { n, _ ->
+                if (n.type == java.lang.management.MemoryNotificationInfo.MEMORY_COLLECTION_THRESHOLD_EXCEEDED) {
+                    runCatching { conn.send(FrameType.STATS, LoadCounters.encode()) }
+                }
+            },
+            null,
+            null,
+        )
     }
 
     fun ready() {
@@ -89,9 +101,9 @@ internal class WorkerRuntime(
     }
 
     /**
-     * A standby's program waits here, at the point where it would start serving (its first listen,
-     * `Cluster.ready()`, or before `main` under the START policy), until the watcher promotes it; the
-     * first time, the watcher is told (HELD) that this standby is warm. Returns at once otherwise.
+     * A standby's program waits here, at the point where it would start serving (its first listen, `Cluster.ready()`, or before `main`
+     * under the START policy), until the watcher promotes it; the first time, the watcher is told (HELD) that this standby is warm. Returns
+     * at once otherwise.
      */
     fun awaitPromotion() {
         if (promoted.count == 0L) return
@@ -120,7 +132,8 @@ internal class WorkerRuntime(
 
     override suspend fun receive(): Message? = inbox.flow.firstOrNull()
 
-    override val incoming: Flow<Message> get() = inbox.flow
+    override val incoming: Flow<Message>
+        get() = inbox.flow
 
     companion object {
         @Volatile var current: WorkerRuntime? = null

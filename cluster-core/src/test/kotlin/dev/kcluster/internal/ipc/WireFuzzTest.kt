@@ -4,27 +4,27 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider
 import com.code_intelligence.jazzer.junit.FuzzTest
 import dev.kcluster.ProtocolException
 import dev.kcluster.internal.log.LogRecord
-import org.junit.jupiter.api.AfterAll
-import org.junit.jupiter.api.Assertions.assertEquals
-import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.TestInstance
-import org.newsclub.net.unix.AFUNIXSocket
-import org.newsclub.net.unix.AFUNIXSocketAddress
-import org.newsclub.net.unix.AFUNIXServerSocketChannel
-import org.newsclub.net.unix.AFUNIXSocketChannel
 import java.net.SocketException
 import java.net.SocketTimeoutException
 import java.nio.ByteBuffer
 import java.nio.file.Files
 import java.util.concurrent.TimeUnit
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.TestInstance
+import org.newsclub.net.unix.AFUNIXServerSocketChannel
+import org.newsclub.net.unix.AFUNIXSocket
+import org.newsclub.net.unix.AFUNIXSocketAddress
+import org.newsclub.net.unix.AFUNIXSocketChannel
 
 /**
- * Coverage-guided fuzz tests of the wire (Jazzer). The default build runs each on the empty input
- * and on the committed corpus in `src/test/resources/dev/kcluster/internal/ipc/WireFuzzTestInputs/`
- * (regression mode); `JAZZER_FUZZ=1` fuzzes one of them (see cluster-core/README.md).
+ * Coverage-guided fuzz tests of the wire (Jazzer). The default build runs each on the empty input and on the committed corpus in
+ * `src/test/resources/dev/kcluster/internal/ipc/WireFuzzTestInputs/` (regression mode); `JAZZER_FUZZ=1` fuzzes one of them (see
+ * cluster-core/README.md).
  *
- * Every target accepts exactly the documented outcomes: a parsed frame or value, or a
- * [ProtocolException]; anything else (another exception, a hang, an allocation beyond the limit) fails.
+ * Every target accepts exactly the documented outcomes: a parsed frame or value, or a [ProtocolException]; anything else (another
+ * exception, a hang, an allocation beyond the limit) fails.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WireFuzzTest {
@@ -38,9 +38,8 @@ class WireFuzzTest {
     }
 
     /**
-     * A plain listening socket for the frame reader target. Not a socket pair: junixsocket 2.11.0's
-     * `AFUNIXSocketPair` keeps both descriptors after close (found by fuzzing this target: the JVM ran
-     * out of descriptors after 10,000 runs), connect/accept does not.
+     * A plain listening socket for the frame reader target. Not a socket pair: junixsocket 2.11.0's `AFUNIXSocketPair` keeps both
+     * descriptors after close (found by fuzzing this target: the JVM ran out of descriptors after 10,000 runs), connect/accept does not.
      */
     private val serverLazy = lazy {
         // Not a PrivateDir: watchers of older kcluster versions sweep `kcluster-*` dirs without a live ipc.sock.
@@ -51,7 +50,11 @@ class WireFuzzTest {
     @AfterAll
     fun close() {
         if (hubLazy.isInitialized()) hub.close()
-        if (serverLazy.isInitialized()) serverLazy.value.let { (dir, server) -> server.close(); PrivateDir.delete(dir) }
+        if (serverLazy.isInitialized())
+            serverLazy.value.let { (dir, server) ->
+                server.close()
+                PrivateDir.delete(dir)
+            }
     }
 
     /** Arbitrary bytes through a real AF_UNIX connection into [FrameReader], then into each frame's payload reader. */
@@ -117,8 +120,8 @@ class WireFuzzTest {
     }
 
     /**
-     * Arbitrary bytes to a real [IpcHub] over its socket: it must answer with at most one REJECT frame
-     * and hang up, promptly, and keep serving.
+     * Arbitrary bytes to a real [IpcHub] over its socket: it must answer with at most one REJECT frame and hang up, promptly, and keep
+     * serving.
      */
     @FuzzTest(maxDuration = "5m")
     fun handshake(data: ByteArray) {
@@ -130,13 +133,14 @@ class WireFuzzTest {
             } catch (e: SocketException) {
                 // The hub may hang up before all of an invalid input is written.
             }
-            val answer = try {
-                s.inputStream.readAllBytes()
-            } catch (e: SocketTimeoutException) {
-                throw AssertionError("the hub neither answered nor hung up within 10 s", e)
-            } catch (e: SocketException) {
-                return // reset: it hung up on bytes it did not read
-            }
+            val answer =
+                try {
+                    s.inputStream.readAllBytes()
+                } catch (e: SocketTimeoutException) {
+                    throw AssertionError("the hub neither answered nor hung up within 10 s", e)
+                } catch (e: SocketException) {
+                    return // reset: it hung up on bytes it did not read
+                }
             if (answer.isEmpty()) return
             val frame = ByteBuffer.wrap(answer)
             assertTrue(answer.size >= HEADER_SIZE, "answer of ${answer.size} bytes is no frame")

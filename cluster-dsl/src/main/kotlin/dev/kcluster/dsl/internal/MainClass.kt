@@ -12,7 +12,7 @@ internal object MainClass {
         if (first.isNotEmpty() && runCatching { hasMain(Class.forName(first, false, loader())) }.getOrDefault(false)) return first
         throw IllegalStateException(
             "cannot tell which main class the workers should run (cluster(…) was called from ${caller?.name ?: "an unknown class"}, " +
-                "which has no main method); add mainClass(\"com.example.MainKt\") to the cluster { } block",
+                "which has no main method); add mainClass(\"com.example.MainKt\") to the cluster { } block"
         )
     }
 

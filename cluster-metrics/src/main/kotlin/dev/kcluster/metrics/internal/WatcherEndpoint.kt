@@ -23,23 +23,22 @@ import io.prometheus.metrics.model.snapshots.Labels
 import io.prometheus.metrics.model.snapshots.MetricSnapshot
 import io.prometheus.metrics.model.snapshots.MetricSnapshots
 import io.prometheus.metrics.model.snapshots.SummarySnapshot
+import java.io.ByteArrayOutputStream
+import java.net.InetSocketAddress
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
 import org.slf4j.LoggerFactory
-import java.io.ByteArrayOutputStream
-import java.net.InetSocketAddress
-import java.util.concurrent.ConcurrentHashMap
-import java.util.concurrent.Executors
-import java.util.concurrent.TimeUnit
 
 /**
- * The watcher's endpoint: its own meters (workers by state, restarts by cause, crashes, IPC frames
- * and bytes, standby count, reload duration) in a Micrometer registry, plus every live worker's last
- * snapshot, labelled `worker` and `slot`, through a Prometheus [MultiCollector]. Served over HTTP at
- * any path (`/metrics` by convention) in the format the scraper asks for (text by default).
+ * The watcher's endpoint: its own meters (workers by state, restarts by cause, crashes, IPC frames and bytes, standby count, reload
+ * duration) in a Micrometer registry, plus every live worker's last snapshot, labelled `worker` and `slot`, through a Prometheus
+ * [MultiCollector]. Served over HTTP at any path (`/metrics` by convention) in the format the scraper asks for (text by default).
  */
 internal class WatcherEndpoint(private val watcher: ClusterWatcher, address: InetSocketAddress) : WatcherMetrics {
     private val log = LoggerFactory.getLogger("dev.kcluster.metrics")
@@ -54,22 +53,32 @@ internal class WatcherEndpoint(private val watcher: ClusterWatcher, address: Ine
     init {
         for (state in WorkerState.entries) {
             Gauge.builder("kcluster.workers") { watcher.state.value.workers.count { it.state == state }.toDouble() }
-                .description("Workers by state").tag("state", state.name.lowercase()).register(registry)
+                .description("Workers by state")
+                .tag("state", state.name.lowercase())
+                .register(registry)
         }
         Gauge.builder("kcluster.standby.workers") { watcher.state.value.workers.count { it.state == WorkerState.STANDBY }.toDouble() }
-            .description("Warm standby workers").register(registry)
-        for ((dir, frames, bytes) in listOf(
-            Triple("read", IpcCounters.framesRead, IpcCounters.bytesRead),
-            Triple("written", IpcCounters.framesWritten, IpcCounters.bytesWritten),
-        )) {
+            .description("Warm standby workers")
+            .register(registry)
+        for ((dir, frames, bytes) in
+            listOf(
+                Triple("read", IpcCounters.framesRead, IpcCounters.bytesRead),
+                Triple("written", IpcCounters.framesWritten, IpcCounters.bytesWritten),
+            )) {
             FunctionCounter.builder("kcluster.ipc.frames", frames) { it.sum().toDouble() }
-                .description("IPC frames the watcher read or wrote").tag("direction", dir).register(registry)
+                .description("IPC frames the watcher read or wrote")
+                .tag("direction", dir)
+                .register(registry)
             FunctionCounter.builder("kcluster.ipc.bytes", bytes) { it.sum().toDouble() }
-                .description("IPC bytes (headers included) the watcher read or wrote").tag("direction", dir).baseUnit("bytes").register(registry)
+                .description("IPC bytes (headers included) the watcher read or wrote")
+                .tag("direction", dir)
+                .baseUnit("bytes")
+                .register(registry)
         }
-        val crashes = Counter.builder("kcluster.worker.crashes").description("Workers that exited without being asked to").register(registry)
-        fun restarts(cause: String) = Counter.builder("kcluster.worker.restarts").description("Workers replaced, by cause")
-            .tag("cause", cause).register(registry)
+        val crashes =
+            Counter.builder("kcluster.worker.crashes").description("Workers that exited without being asked to").register(registry)
+        fun restarts(cause: String) =
+            Counter.builder("kcluster.worker.restarts").description("Workers replaced, by cause").tag("cause", cause).register(registry)
         val byCause = listOf("crash", "recycle", "reload").associateWith(::restarts)
         val reloads = Timer.builder("kcluster.reload.duration").description("Rolling restarts (reloads), start to end").register(registry)
         ownNames = registry.prometheusRegistry.scrape().map { it.metadata.prometheusName }.toSet()
@@ -116,13 +125,15 @@ internal class WatcherEndpoint(private val watcher: ClusterWatcher, address: Ine
     }
 
     /** The port actually bound (for port 0). */
-    val port: Int get() = server.address.port
+    val port: Int
+        get() = server.address.port
 
     override fun accept(worker: ClusterWorker, payload: ByteArray) {
         try {
             latest[worker.id] = SnapshotCodec.decode(payload, Labels.of("worker", worker.id.toString(), "slot", worker.slot.toString()))
         } catch (e: Exception) {
-            if (badPayloads.add(worker.id)) log.warn("worker {}: unreadable METRICS frame ({}); its series are not served", worker.id, e.toString())
+            if (badPayloads.add(worker.id))
+                log.warn("worker {}: unreadable METRICS frame ({}); its series are not served", worker.id, e.toString())
         }
     }
 
@@ -140,14 +151,15 @@ internal class WatcherEndpoint(private val watcher: ClusterWatcher, address: Ine
             val first = group[0]
             val same = group.filter { it.javaClass == first.javaClass }
             @Suppress("UNCHECKED_CAST")
-            out += when (first) {
-                is CounterSnapshot -> CounterSnapshot(first.metadata, same.flatMap { (it as CounterSnapshot).dataPoints })
-                is GaugeSnapshot -> GaugeSnapshot(first.metadata, same.flatMap { (it as GaugeSnapshot).dataPoints })
-                is HistogramSnapshot -> HistogramSnapshot(first.metadata, same.flatMap { (it as HistogramSnapshot).dataPoints })
-                is SummarySnapshot -> SummarySnapshot(first.metadata, same.flatMap { (it as SummarySnapshot).dataPoints })
-                is InfoSnapshot -> InfoSnapshot(first.metadata, same.flatMap { (it as InfoSnapshot).dataPoints })
-                else -> continue
-            }
+            out +=
+                when (first) {
+                    is CounterSnapshot -> CounterSnapshot(first.metadata, same.flatMap { (it as CounterSnapshot).dataPoints })
+                    is GaugeSnapshot -> GaugeSnapshot(first.metadata, same.flatMap { (it as GaugeSnapshot).dataPoints })
+                    is HistogramSnapshot -> HistogramSnapshot(first.metadata, same.flatMap { (it as HistogramSnapshot).dataPoints })
+                    is SummarySnapshot -> SummarySnapshot(first.metadata, same.flatMap { (it as SummarySnapshot).dataPoints })
+                    is InfoSnapshot -> InfoSnapshot(first.metadata, same.flatMap { (it as InfoSnapshot).dataPoints })
+                    else -> continue
+                }
         }
         return MetricSnapshots(out)
     }

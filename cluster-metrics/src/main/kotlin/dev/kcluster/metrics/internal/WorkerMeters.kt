@@ -8,14 +8,15 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics
 import io.micrometer.core.instrument.binder.system.UptimeMetrics
 import io.micrometer.prometheusmetrics.PrometheusConfig
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry
-import org.slf4j.LoggerFactory
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
+import org.slf4j.LoggerFactory
 
 /** The worker side: one registry per JVM, and the thread that ships its snapshots. */
 internal object WorkerMeters {
     val registry: PrometheusMeterRegistry by lazy { PrometheusMeterRegistry(PrometheusConfig.DEFAULT) }
-    @Volatile var shipping: Boolean = false
+    @Volatile
+    var shipping: Boolean = false
         private set
 
     /** Binds the JVM meters and ships a snapshot every [intervalMillis] through [send]. */
@@ -30,12 +31,17 @@ internal object WorkerMeters {
         shipping = true
         val log = LoggerFactory.getLogger("dev.kcluster.metrics")
         val timer = Executors.newSingleThreadScheduledExecutor { Thread(it, "kcluster-metrics").apply { isDaemon = true } }
-        timer.scheduleWithFixedDelay({
-            try {
-                if (!send(SnapshotCodec.encode(r.prometheusRegistry.scrape()))) timer.shutdown()
-            } catch (e: Exception) {
-                log.warn("cannot ship metrics: {}", e.toString())
-            }
-        }, 0, intervalMillis, TimeUnit.MILLISECONDS)
+        timer.scheduleWithFixedDelay(
+            {
+                try {
+                    if (!send(SnapshotCodec.encode(r.prometheusRegistry.scrape()))) timer.shutdown()
+                } catch (e: Exception) {
+                    log.warn("cannot ship metrics: {}", e.toString())
+                }
+            },
+            0,
+            intervalMillis,
+            TimeUnit.MILLISECONDS,
+        )
     }
 }

@@ -9,13 +9,11 @@ import java.nio.channels.ServerSocketChannel
 import java.util.concurrent.atomic.AtomicBoolean
 
 /**
- * A Netty server channel for balance mode: its connections are not accepted from a socket but passed by
- * the watcher ([BalancedServerSocketChannel]). Each one becomes a `NioSocketChannel` child and goes down
- * the server pipeline exactly as an accepted one does (`ServerBootstrap`'s acceptor registers it on the
- * child group with the child handler and options). Deliveries run as tasks on this channel's event loop,
- * in arrival order, so every connection passed before the watcher's STOP is delivered before a `close()`
- * issued after STOP. The NIO channel Netty registers with its selector is an unbound socket with no
- * interest ops: it is never ready and never accepts.
+ * A Netty server channel for balance mode: its connections are not accepted from a socket but passed by the watcher
+ * ([BalancedServerSocketChannel]). Each one becomes a `NioSocketChannel` child and goes down the server pipeline exactly as an accepted one
+ * does (`ServerBootstrap`'s acceptor registers it on the child group with the child handler and options). Deliveries run as tasks on this
+ * channel's event loop, in arrival order, so every connection passed before the watcher's STOP is delivered before a `close()` issued after
+ * STOP. The NIO channel Netty registers with its selector is an unbound socket with no interest ops: it is never ready and never accepts.
  */
 internal class BalancedNettyServerChannel(private val balanced: BalancedServerSocketChannel) :
     NioServerSocketChannel(ServerSocketChannel.open()) {

@@ -24,10 +24,9 @@ import io.netty.util.ReferenceCountUtil
 import java.util.concurrent.TimeUnit
 
 /**
- * Per-connection drain state, touched only on the connection's event loop. Two handlers share it:
- * [ActivityHandler] at the head of the pipeline (raw bytes: partial requests count as activity,
- * late bytes are discarded while lingering) and [HttpDrainHandler] right after the HTTP codec
- * (requests in progress, `Connection: close` on responses while draining).
+ * Per-connection drain state, touched only on the connection's event loop. Two handlers share it: [ActivityHandler] at the head of the
+ * pipeline (raw bytes: partial requests count as activity, late bytes are discarded while lingering) and [HttpDrainHandler] right after the
+ * HTTP codec (requests in progress, `Connection: close` on responses while draining).
  */
 internal class ConnectionState(val channel: Channel, val drain: DrainControl) {
     var lastActivity: Long = System.nanoTime()
@@ -53,9 +52,7 @@ internal class ConnectionState(val channel: Channel, val drain: DrainControl) {
         closing = true
         val ch = channel
         if (ch is DuplexChannel && ch.isActive) {
-            ch.shutdownOutput().addListener { f ->
-                if (!f.isSuccess) ch.close()
-            }
+            ch.shutdownOutput().addListener { f -> if (!f.isSuccess) ch.close() }
             ch.eventLoop().schedule({ ch.close() }, drain.lingerNanos, TimeUnit.NANOSECONDS)
         } else {
             ch.close()
@@ -76,23 +73,35 @@ internal interface DrainControl {
 }
 
 /**
- * Head of every connection's pipeline: records activity; discards input once the connection is closing;
- * counts the connection for the worker's load report ([dev.kcluster.Cluster.connectionOpened]).
+ * Head of every connection's pipeline: records activity; discards input once the connection is closing; counts the connection for the
+ * worker's load report ([dev.kcluster.Cluster.connectionOpened]).
  */
 internal class ActivityHandler(private val state: ConnectionState) : ChannelInboundHandlerAdapter() {
     private var counted = false
 
     override fun channelActive(ctx: ChannelHandlerContext) {
-        if (!counted) { counted = true; dev.kcluster.Cluster.connectionOpened(); HttpMetrics.opened() }
+        if (!counted) {
+            counted = true
+            dev.kcluster.Cluster.connectionOpened()
+            HttpMetrics.opened()
+        }
         ctx.fireChannelActive()
     }
 
     override fun handlerAdded(ctx: ChannelHandlerContext) {
-        if (ctx.channel().isActive && !counted) { counted = true; dev.kcluster.Cluster.connectionOpened(); HttpMetrics.opened() }
+        if (ctx.channel().isActive && !counted) {
+            counted = true
+            dev.kcluster.Cluster.connectionOpened()
+            HttpMetrics.opened()
+        }
     }
 
     override fun channelInactive(ctx: ChannelHandlerContext) {
-        if (counted) { counted = false; dev.kcluster.Cluster.connectionClosed(); HttpMetrics.closed() }
+        if (counted) {
+            counted = false
+            dev.kcluster.Cluster.connectionClosed()
+            HttpMetrics.closed()
+        }
         ctx.fireChannelInactive()
     }
 
@@ -109,9 +118,9 @@ internal class ActivityHandler(private val state: ConnectionState) : ChannelInbo
 }
 
 /**
- * After the HTTP codec: counts requests in progress; while draining, marks the response that
- * leaves the connection idle `Connection: close`, closes (lingering) once it is written, and
- * drops requests that arrive after it (a client must not send them after `Connection: close`).
+ * After the HTTP codec: counts requests in progress; while draining, marks the response that leaves the connection idle `Connection:
+ * close`, closes (lingering) once it is written, and drops requests that arrive after it (a client must not send them after `Connection:
+ * close`).
  */
 internal class HttpDrainHandler(private val state: ConnectionState) : ChannelDuplexHandler() {
     private var informational = false
@@ -158,7 +167,9 @@ internal class HttpDrainHandler(private val state: ConnectionState) : ChannelDup
             if (!informational && state.drain.draining && state.pending <= 1) {
                 msg.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
                 state.closeAfterResponse = true
-            } else if (!informational && HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(msg.headers().get(HttpHeaderNames.CONNECTION) ?: "")) {
+            } else if (
+                !informational && HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(msg.headers().get(HttpHeaderNames.CONNECTION) ?: "")
+            ) {
                 state.closeAfterResponse = true
             }
         }
@@ -197,14 +208,15 @@ internal fun installDrainHandlers(ch: Channel, drain: DrainControl): ConnectionS
 internal fun installHttpDrain(p: ChannelPipeline, state: ConnectionState): Boolean {
     if (state.http) return true
     val codec = p.context(HttpServerCodec::class.java)
-    val name = if (codec != null) {
-        codec.name()
-    } else {
-        val decoder = p.context(HttpRequestDecoder::class.java) ?: return false
-        val encoder = p.context(HttpResponseEncoder::class.java) ?: return false
-        val names = p.names()
-        if (names.indexOf(decoder.name()) > names.indexOf(encoder.name())) decoder.name() else encoder.name()
-    }
+    val name =
+        if (codec != null) {
+            codec.name()
+        } else {
+            val decoder = p.context(HttpRequestDecoder::class.java) ?: return false
+            val encoder = p.context(HttpResponseEncoder::class.java) ?: return false
+            val names = p.names()
+            if (names.indexOf(decoder.name()) > names.indexOf(encoder.name())) decoder.name() else encoder.name()
+        }
     p.addAfter(name, "kcluster-http-drain", HttpDrainHandler(state))
     state.http = true
     return true

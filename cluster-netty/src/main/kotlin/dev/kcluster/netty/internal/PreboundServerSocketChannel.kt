@@ -6,9 +6,9 @@ import java.net.SocketAddress
 import java.nio.channels.ServerSocketChannel
 
 /**
- * A Netty NIO server channel over a socket that is already bound (by the watcher, or by
- * [dev.kcluster.Cluster.serverSocketFactory] standalone). It is active as soon as it is registered;
- * `bind` is a no-op, so frameworks that always call `bind(host, port)` (Ktor) work unchanged.
+ * A Netty NIO server channel over a socket that is already bound (by the watcher, or by [dev.kcluster.Cluster.serverSocketFactory]
+ * standalone). It is active as soon as it is registered; `bind` is a no-op, so frameworks that always call `bind(host, port)` (Ktor) work
+ * unchanged.
  */
 internal class PreboundServerSocketChannel(channel: ServerSocketChannel, acceptBatch: Int) : NioServerSocketChannel(channel) {
     init {

@@ -5,13 +5,11 @@ import io.netty.channel.ChannelHandler
 import io.netty.channel.ChannelInitializer
 import io.netty.channel.group.DefaultChannelGroup
 import io.netty.util.concurrent.GlobalEventExecutor
-import org.slf4j.LoggerFactory
 import java.time.Duration
 import java.util.concurrent.TimeUnit
+import org.slf4j.LoggerFactory
 
-/**
- * Tracks a server's connections and drains them: see [drain]. One per server.
- */
+/** Tracks a server's connections and drains them: see [drain]. One per server. */
 internal class ServerDrainer(idleGrace: Duration, linger: Duration, private val drainTimeout: Duration) : DrainControl {
     private val log = LoggerFactory.getLogger("dev.kcluster.netty.Drain")
     val connections = DefaultChannelGroup("kcluster-connections", GlobalEventExecutor.INSTANCE)
@@ -21,12 +19,13 @@ internal class ServerDrainer(idleGrace: Duration, linger: Duration, private val 
     override val lingerNanos: Long = linger.toNanos()
 
     /** The child handler Netty gets: ours around the user's [user] initializer. */
-    fun childHandler(user: ChannelHandler): ChannelHandler = object : ChannelInitializer<Channel>() {
-        override fun initChannel(ch: Channel) {
-            ch.pipeline().addLast(user)
-            track(ch)
+    fun childHandler(user: ChannelHandler): ChannelHandler =
+        object : ChannelInitializer<Channel>() {
+            override fun initChannel(ch: Channel) {
+                ch.pipeline().addLast(user)
+                track(ch)
+            }
         }
-    }
 
     /** Registers an accepted connection whose pipeline is already set up. */
     fun track(ch: Channel) {
@@ -36,8 +35,9 @@ internal class ServerDrainer(idleGrace: Duration, linger: Duration, private val 
     }
 
     /**
-     * Starts draining every connection (the server channel must already be closed), waits until they
-     * are all closed or [drainTimeout] passes, then closes the rest. Blocking.
+     * Starts draining every connection (the server channel must already be closed), waits until they are all closed or [drainTimeout]
+     * passes, then closes the rest. Blocking.
+     *
      * @return how many connections had to be closed at the timeout.
      */
     fun drain(): Int {

@@ -1,7 +1,6 @@
 package dev.kcluster.script.internal
 
 import dev.kcluster.dsl.ClusterSpec
-import kotlinx.coroutines.runBlocking
 import kotlin.script.experimental.api.ResultWithDiagnostics
 import kotlin.script.experimental.api.ScriptCollectedData
 import kotlin.script.experimental.api.ScriptCompilationConfiguration
@@ -23,21 +22,29 @@ import kotlin.script.experimental.dependencies.resolveFromScriptSourceAnnotation
 import kotlin.script.experimental.jvm.JvmDependency
 import kotlin.script.experimental.jvm.jvm
 import kotlin.script.experimental.jvm.jvmTarget
+import kotlinx.coroutines.runBlocking
 
 /**
- * How `*.cluster.kts` scripts compile (watcher only: it needs the compiler and the Maven resolver).
- * The compile classpath is added by [ScriptCompiler]; `@file:DependsOn` / `@file:Repository` add to it.
+ * How `*.cluster.kts` scripts compile (watcher only: it needs the compiler and the Maven resolver). The compile classpath is added by
+ * [ScriptCompiler]; `@file:DependsOn` / `@file:Repository` add to it.
  */
-internal object ClusterScriptCompilation : ScriptCompilationConfiguration({
-    implicitReceivers(ClusterSpec::class)
-    defaultImports(
-        "dev.kcluster.*", "dev.kcluster.dsl.*", "dev.kcluster.netty.*", "kotlinx.coroutines.*",
-        "kotlin.time.Duration.Companion.milliseconds", "kotlin.time.Duration.Companion.seconds", "kotlin.time.Duration.Companion.minutes",
-        "kotlin.script.experimental.dependencies.DependsOn", "kotlin.script.experimental.dependencies.Repository",
-    )
-    jvm { jvmTarget("17") }
-    refineConfiguration { onAnnotations(DependsOn::class, Repository::class, handler = { resolveDependencies(it) }) }
-}) {
+internal object ClusterScriptCompilation :
+    ScriptCompilationConfiguration({
+        implicitReceivers(ClusterSpec::class)
+        defaultImports(
+            "dev.kcluster.*",
+            "dev.kcluster.dsl.*",
+            "dev.kcluster.netty.*",
+            "kotlinx.coroutines.*",
+            "kotlin.time.Duration.Companion.milliseconds",
+            "kotlin.time.Duration.Companion.seconds",
+            "kotlin.time.Duration.Companion.minutes",
+            "kotlin.script.experimental.dependencies.DependsOn",
+            "kotlin.script.experimental.dependencies.Repository",
+        )
+        jvm { jvmTarget("17") }
+        refineConfiguration { onAnnotations(DependsOn::class, Repository::class, handler = { resolveDependencies(it) }) }
+    }) {
     @Suppress("unused") // a ScriptCompilationConfiguration is Serializable
     private fun readResolve(): Any = ClusterScriptCompilation
 }
@@ -46,9 +53,9 @@ internal object ClusterScriptCompilation : ScriptCompilationConfiguration({
 private val resolver by lazy { CompoundDependenciesResolver(FileSystemDependenciesResolver(), MavenDependenciesResolver()) }
 
 private fun resolveDependencies(context: ScriptConfigurationRefinementContext): ResultWithDiagnostics<ScriptCompilationConfiguration> {
-    val annotations = context.collectedData?.get(ScriptCollectedData.collectedAnnotations)?.takeIf { it.isNotEmpty() }
-        ?: return context.compilationConfiguration.asSuccess()
-    return runBlocking { resolver.resolveFromScriptSourceAnnotations(annotations) }.onSuccess { files ->
-        context.compilationConfiguration.with { dependencies.append(JvmDependency(files)) }.asSuccess()
-    }
+    val annotations =
+        context.collectedData?.get(ScriptCollectedData.collectedAnnotations)?.takeIf { it.isNotEmpty() }
+            ?: return context.compilationConfiguration.asSuccess()
+    return runBlocking { resolver.resolveFromScriptSourceAnnotations(annotations) }
+        .onSuccess { files -> context.compilationConfiguration.with { dependencies.append(JvmDependency(files)) }.asSuccess() }
 }

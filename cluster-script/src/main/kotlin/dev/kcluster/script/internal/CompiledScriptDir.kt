@@ -9,9 +9,9 @@ import java.nio.file.Path
 import java.util.Properties
 
 /**
- * One compiled script in the cache: `classes/` (the compiler's output), and `script.properties` naming the
- * script class and the jars its `@file:DependsOn` resolved to. The watcher and every worker load it the
- * same way, with no compiler: [evaluate] runs the script body against a `cluster { }` receiver.
+ * One compiled script in the cache: `classes/` (the compiler's output), and `script.properties` naming the script class and the jars its
+ * `@file:DependsOn` resolved to. The watcher and every worker load it the same way, with no compiler: [evaluate] runs the script body
+ * against a `cluster { }` receiver.
  */
 internal class CompiledScriptDir(val dir: Path) {
     private val properties = Properties().apply { Files.newBufferedReader(dir.resolve(PROPERTIES)).use { load(it) } }
@@ -20,7 +20,8 @@ internal class CompiledScriptDir(val dir: Path) {
     val className: String = properties.getProperty(CLASS) ?: throw IllegalStateException("$dir/$PROPERTIES names no script class")
 
     /** The jars `@file:DependsOn` resolved to. */
-    val dependencies: List<Path> = properties.getProperty(DEPENDENCIES).orEmpty().split(File.pathSeparator).filter { it.isNotEmpty() }.map { Path.of(it) }
+    val dependencies: List<Path> =
+        properties.getProperty(DEPENDENCIES).orEmpty().split(File.pathSeparator).filter { it.isNotEmpty() }.map { Path.of(it) }
 
     /** True when every dependency jar is still there (a cache entry whose jars were deleted is compiled again). */
     fun isUsable(): Boolean = Files.isDirectory(dir.resolve(CLASSES)) && dependencies.all { Files.exists(it) }
@@ -30,8 +31,11 @@ internal class CompiledScriptDir(val dir: Path) {
         val urls = (listOf(dir.resolve(CLASSES)) + dependencies).map { it.toUri().toURL() }.toTypedArray()
         val loader = URLClassLoader("kcluster-script", urls, parent)
         val scriptClass = Class.forName(className, true, loader)
-        val constructor = scriptClass.constructors.singleOrNull { c -> c.parameterTypes.contentEquals(arrayOf(ClusterSpec::class.java)) }
-            ?: throw IllegalStateException("$className has no constructor taking the cluster { } receiver; delete $dir and run the script again")
+        val constructor =
+            scriptClass.constructors.singleOrNull { c -> c.parameterTypes.contentEquals(arrayOf(ClusterSpec::class.java)) }
+                ?: throw IllegalStateException(
+                    "$className has no constructor taking the cluster { } receiver; delete $dir and run the script again"
+                )
         val previous = Thread.currentThread().contextClassLoader
         Thread.currentThread().contextClassLoader = loader
         try {

@@ -11,14 +11,14 @@ import java.security.MessageDigest
 import java.util.Properties
 
 /**
- * Compiled scripts by key, under [root] (`$XDG_CACHE_HOME/kcluster/scripts`, else `~/.cache/kcluster/scripts`).
- * An entry is written to a temporary directory and renamed into place, so a reader sees it whole or not at all,
- * and two watchers compiling the same script at once both end up with one entry.
+ * Compiled scripts by key, under [root] (`$XDG_CACHE_HOME/kcluster/scripts`, else `~/.cache/kcluster/scripts`). An entry is written to a
+ * temporary directory and renamed into place, so a reader sees it whole or not at all, and two watchers compiling the same script at once
+ * both end up with one entry.
  */
 internal class ScriptCache(val root: Path) {
     /**
-     * The key of a script: its file name (the class is named after it), its text, the Kotlin compiler version,
-     * this definition's version, and the compile classpath (names, sizes, times: a rebuilt kcluster compiles again).
+     * The key of a script: its file name (the class is named after it), its text, the Kotlin compiler version, this definition's version,
+     * and the compile classpath (names, sizes, times: a rebuilt kcluster compiles again).
      */
     fun key(fileName: String, text: String, kotlinVersion: String, classpath: List<Path>): String {
         val digest = MessageDigest.getInstance("SHA-256")
@@ -54,7 +54,10 @@ internal class ScriptCache(val root: Path) {
             }
             val props = Properties()
             props.setProperty(CompiledScriptDir.CLASS, className)
-            props.setProperty(CompiledScriptDir.DEPENDENCIES, dependencies.joinToString(File.pathSeparator) { it.toAbsolutePath().toString() })
+            props.setProperty(
+                CompiledScriptDir.DEPENDENCIES,
+                dependencies.joinToString(File.pathSeparator) { it.toAbsolutePath().toString() },
+            )
             Files.newBufferedWriter(tmp.resolve(CompiledScriptDir.PROPERTIES)).use { props.store(it, "kcluster compiled script") }
             val dir = root.resolve(key)
             try {
@@ -88,7 +91,8 @@ internal class ScriptCache(val root: Path) {
 
         /** `$XDG_CACHE_HOME/kcluster/scripts`, else `~/.cache/kcluster/scripts`. */
         fun defaultRoot(env: Map<String, String> = System.getenv(), home: String = System.getProperty("user.home")): Path {
-            val base = env["XDG_CACHE_HOME"]?.takeIf { it.isNotBlank() && Path.of(it).isAbsolute }?.let { Path.of(it) } ?: Path.of(home, ".cache")
+            val base =
+                env["XDG_CACHE_HOME"]?.takeIf { it.isNotBlank() && Path.of(it).isAbsolute }?.let { Path.of(it) } ?: Path.of(home, ".cache")
             return base.resolve("kcluster").resolve("scripts")
         }
 

@@ -1,8 +1,6 @@
 package dev.kcluster.script.internal
 
 import dev.kcluster.script.ClusterScript
-import kotlinx.coroutines.runBlocking
-import org.jetbrains.kotlin.config.KotlinCompilerVersion
 import java.nio.file.Files
 import java.nio.file.Path
 import kotlin.script.experimental.api.ResultWithDiagnostics
@@ -13,14 +11,16 @@ import kotlin.script.experimental.host.FileScriptSource
 import kotlin.script.experimental.jvm.JvmDependency
 import kotlin.script.experimental.jvm.impl.KJvmCompiledModuleInMemory
 import kotlin.script.experimental.jvm.impl.KJvmCompiledScript
-import kotlin.script.experimental.jvm.updateClasspath
 import kotlin.script.experimental.jvm.jvm
+import kotlin.script.experimental.jvm.updateClasspath
 import kotlin.script.experimental.jvmhost.JvmScriptCompiler
 import kotlin.script.experimental.jvmhost.createJvmCompilationConfigurationFromTemplate
+import kotlinx.coroutines.runBlocking
+import org.jetbrains.kotlin.config.KotlinCompilerVersion
 
 /**
- * Compiles `*.cluster.kts` files against [classpath], through [cache]. Watcher only. Jars under [home] (the
- * compiler adds kotlin-reflect from there) are not the script's own dependencies: workers do not get them.
+ * Compiles `*.cluster.kts` files against [classpath], through [cache]. Watcher only. Jars under [home] (the compiler adds kotlin-reflect
+ * from there) are not the script's own dependencies: workers do not get them.
  */
 internal class ScriptCompiler(private val classpath: List<Path>, private val cache: ScriptCache, private val home: Path) {
     sealed interface Result {
@@ -38,31 +38,43 @@ internal class ScriptCompiler(private val classpath: List<Path>, private val cac
     /** Compiles [file], or takes it from the cache; [shownAs] is how messages name it (the path the user gave). */
     fun compile(file: Path, shownAs: String = file.toString()): Result {
         val started = System.nanoTime()
-        val text = try {
-            Files.readString(file)
-        } catch (e: Exception) {
-            return Result.Failed(listOf("$shownAs: error: cannot read the script: ${e.message ?: e}"))
-        }
+        val text =
+            try {
+                Files.readString(file)
+            } catch (e: Exception) {
+                return Result.Failed(listOf("$shownAs: error: cannot read the script: ${e.message ?: e}"))
+            }
         val key = cache.key(file.fileName.toString(), text, KotlinCompilerVersion.VERSION, classpath)
-        cache.lookup(key)?.let { return Result.Compiled(it, cached = true, millis = millisSince(started), warnings = emptyList()) }
+        cache.lookup(key)?.let {
+            return Result.Compiled(it, cached = true, millis = millisSince(started), warnings = emptyList())
+        }
 
         val result = runBlocking { JvmScriptCompiler()(FileScriptSource(file.toFile(), text), configuration) }
         val messages = result.reports.filter { it.severity >= ScriptDiagnostic.Severity.WARNING }.map { format(it, shownAs) }
-        val compiled = when (result) {
-            is ResultWithDiagnostics.Success -> result.value as KJvmCompiledScript
-            is ResultWithDiagnostics.Failure -> {
-                // The dependency resolver reports its failures as warnings: say that they stopped the compile.
-                val error = result.reports.any { it.severity >= ScriptDiagnostic.Severity.ERROR }
-                return Result.Failed(if (error) messages else messages + "$shownAs: error: the script does not compile (see the warnings above)")
+        val compiled =
+            when (result) {
+                is ResultWithDiagnostics.Success -> result.value as KJvmCompiledScript
+                is ResultWithDiagnostics.Failure -> {
+                    // The dependency resolver reports its failures as warnings: say that they stopped the compile.
+                    val error = result.reports.any { it.severity >= ScriptDiagnostic.Severity.ERROR }
+                    return Result.Failed(
+                        if (error) messages else messages + "$shownAs: error: the script does not compile (see the warnings above)"
+                    )
+                }
             }
-        }
-        val module = compiled.getCompiledModule() as? KJvmCompiledModuleInMemory
-            ?: return Result.Failed(listOf("$shownAs: error: the compiler returned no classes"))
+        val module =
+            compiled.getCompiledModule() as? KJvmCompiledModuleInMemory
+                ?: return Result.Failed(listOf("$shownAs: error: the compiler returned no classes"))
         val base = classpath.map { it.toAbsolutePath().normalize() }.toSet()
         val ours = home.toAbsolutePath().normalize()
-        val resolved = compiled.compilationConfiguration[ScriptCompilationConfiguration.dependencies].orEmpty()
-            .filterIsInstance<JvmDependency>().flatMap { it.classpath }.map { it.toPath().toAbsolutePath().normalize() }
-            .filter { it !in base && !it.startsWith(ours) }.distinct()
+        val resolved =
+            compiled.compilationConfiguration[ScriptCompilationConfiguration.dependencies]
+                .orEmpty()
+                .filterIsInstance<JvmDependency>()
+                .flatMap { it.classpath }
+                .map { it.toPath().toAbsolutePath().normalize() }
+                .filter { it !in base && !it.startsWith(ours) }
+                .distinct()
         val stored = cache.store(key, compiled.scriptClassFQName, module.compilerOutputFiles, resolved)
         return Result.Compiled(stored, cached = false, millis = millisSince(started), warnings = messages)
     }

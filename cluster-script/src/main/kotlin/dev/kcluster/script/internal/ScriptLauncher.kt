@@ -1,32 +1,31 @@
 package dev.kcluster.script.internal
 
-import dev.kcluster.logging.ClusterLog
 import dev.kcluster.dsl.WatcherScope
 import dev.kcluster.dsl.cluster
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.runInterruptible
-import org.slf4j.LoggerFactory
+import dev.kcluster.logging.ClusterLog
 import java.io.PrintStream
 import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.StandardCopyOption
 import java.nio.file.attribute.PosixFilePermissions
 import kotlin.io.path.listDirectoryEntries
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.runInterruptible
+import org.slf4j.LoggerFactory
 
 /**
- * `cluster run FILE.cluster.kts [ARGS]` in the watcher: compiles the script (or takes it from the cache),
- * then runs it as the body of `cluster(args) { }`, whose workers run [ScriptWorker] on the compiled classes.
- * With watched paths, a change recompiles the script and rolls the workers onto it; a script that no longer
- * compiles leaves the workers as they are. The cluster-cli calls [run] reflectively, in a class loader of
- * this module's jars, so the compiler is loaded only for scripts.
+ * `cluster run FILE.cluster.kts [ARGS]` in the watcher: compiles the script (or takes it from the cache), then runs it as the body of
+ * `cluster(args) { }`, whose workers run [ScriptWorker] on the compiled classes. With watched paths, a change recompiles the script and
+ * rolls the workers onto it; a script that no longer compiles leaves the workers as they are. The cluster-cli calls [run] reflectively, in
+ * a class loader of this module's jars, so the compiler is loaded only for scripts.
  */
 internal object ScriptLauncher {
     private val log = LoggerFactory.getLogger("dev.kcluster.script")
 
     /**
-     * Runs [script] with [args]; [home] holds `kcluster-script.jar`, `lib/` and `compiler/`; [log] is the level,
-     * `text` or `json`, and the log file ("" for stderr). Returns the exit code when the script cannot start (1),
-     * else does not return: the DSL exits the JVM when the cluster stops.
+     * Runs [script] with [args]; [home] holds `kcluster-script.jar`, `lib/` and `compiler/`; [log] is the level, `text` or `json`, and the
+     * log file ("" for stderr). Returns the exit code when the script cannot start (1), else does not return: the DSL exits the JVM when
+     * the cluster stops.
      */
     @JvmStatic
     fun run(home: String, script: String, args: List<String>, watch: List<String>, jvmOptions: List<String>, log: List<String>): Int {
@@ -49,13 +48,14 @@ internal object ScriptLauncher {
         }
         val runtime = runtimeClasspath(home)
         val compiler = ScriptCompiler(runtime, ScriptCache(ScriptCache.defaultRoot()), home)
-        val first = when (val r = compiler.compile(file, script)) {
-            is ScriptCompiler.Result.Failed -> {
-                r.messages.forEach(err::println)
-                return 1
+        val first =
+            when (val r = compiler.compile(file, script)) {
+                is ScriptCompiler.Result.Failed -> {
+                    r.messages.forEach(err::println)
+                    return 1
+                }
+                is ScriptCompiler.Result.Compiled -> r.also { logCompiled(script, it) }
             }
-            is ScriptCompiler.Result.Compiled -> r.also { logCompiled(script, it) }
-        }
         val pointer = Pointer.create()
         pointer.set(first.script)
         return try {
@@ -77,7 +77,8 @@ internal object ScriptLauncher {
             err.println("cluster: $script: ${e.message}")
             1
         } catch (e: Exception) {
-            val at = e.stackTrace.firstOrNull { it.fileName == file.fileName.toString() }?.let { " (at $script:${it.lineNumber})" }.orEmpty()
+            val at =
+                e.stackTrace.firstOrNull { it.fileName == file.fileName.toString() }?.let { " (at $script:${it.lineNumber})" }.orEmpty()
             err.println("cluster: $script failed: $e$at")
             1
         } finally {
@@ -86,7 +87,12 @@ internal object ScriptLauncher {
     }
 
     private suspend fun WatcherScope.reloadOnChange(
-        paths: List<Path>, file: Path, script: String, compiler: ScriptCompiler, pointer: Pointer, initial: CompiledScriptDir,
+        paths: List<Path>,
+        file: Path,
+        script: String,
+        compiler: ScriptCompiler,
+        pointer: Pointer,
+        initial: CompiledScriptDir,
     ) {
         val files = ScriptFiles(paths)
         var current = initial
@@ -105,7 +111,11 @@ internal object ScriptLauncher {
                     val result = restart()
                     if (result.rolledBack) {
                         pointer.set(current)
-                        log.error("rolling restart onto the new {} rolled back ({}); the workers run the previous version", script, result.reason)
+                        log.error(
+                            "rolling restart onto the new {} rolled back ({}); the workers run the previous version",
+                            script,
+                            result.reason,
+                        )
                     } else {
                         current = r.script
                         log.info("rolling restart done: {} worker(s) run the new {}", result.replaced, script)
@@ -142,7 +152,11 @@ internal object ScriptLauncher {
 
         companion object {
             fun create(): Pointer {
-                val dir = Files.createTempDirectory("kcluster-script-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")))
+                val dir =
+                    Files.createTempDirectory(
+                        "kcluster-script-",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")),
+                    )
                 return Pointer(dir).also { p -> Runtime.getRuntime().addShutdownHook(Thread({ p.close() }, "kcluster-script-cleanup")) }
             }
         }

@@ -9,19 +9,20 @@ internal class EpochCounter(private val client: CuratorFramework, private val pa
     fun ensure() {
         try {
             client.create().creatingParentsIfNeeded().forPath(path, "0".encodeToByteArray())
-        } catch (_: KeeperException.NodeExistsException) {
-        }
+        } catch (_: KeeperException.NodeExistsException) {}
     }
 
     /** Raises the epoch by one and returns the new value (blocking; throws when ZooKeeper cannot be reached). */
     fun next(): Long {
         while (true) {
             val stat = Stat()
-            val current = try {
-                client.data.storingStatIn(stat).forPath(path).decodeToString().trim().toLongOrNull() ?: 0
-            } catch (_: KeeperException.NoNodeException) {
-                ensure(); continue
-            }
+            val current =
+                try {
+                    client.data.storingStatIn(stat).forPath(path).decodeToString().trim().toLongOrNull() ?: 0
+                } catch (_: KeeperException.NoNodeException) {
+                    ensure()
+                    continue
+                }
             try {
                 client.setData().withVersion(stat.version).forPath(path, (current + 1).toString().encodeToByteArray())
                 return current + 1

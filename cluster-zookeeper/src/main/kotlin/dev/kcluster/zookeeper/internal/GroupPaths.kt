@@ -13,14 +13,16 @@ internal class GroupPaths(group: String) {
     val members = "$root/members"
     val leader = "$root/leader"
     val epoch = "$root/epoch"
+
     fun member(id: String) = "$members/$id"
 }
 
 /** With credentials, the group's nodes are for that digest identity only; `/kcluster` itself stays open for other groups. */
 internal class GroupAcls(private val paths: GroupPaths, credentials: ZooKeeperCredentials?) : ACLProvider {
-    private val acl: List<ACL> = credentials?.let {
-        listOf(ACL(ZooDefs.Perms.ALL, Id("digest", DigestAuthenticationProvider.generateDigest("${it.user}:${it.password}"))))
-    } ?: ZooDefs.Ids.OPEN_ACL_UNSAFE
+    private val acl: List<ACL> =
+        credentials?.let {
+            listOf(ACL(ZooDefs.Perms.ALL, Id("digest", DigestAuthenticationProvider.generateDigest("${it.user}:${it.password}"))))
+        } ?: ZooDefs.Ids.OPEN_ACL_UNSAFE
 
     override fun getDefaultAcl(): List<ACL> = acl
 

@@ -16,12 +16,12 @@ import org.slf4j.Logger
 internal data class Grant(val worker: ClusterWorker, val epoch: Long)
 
 /**
- * One watcher's part in the group's leadership. The watcher joins a Curator [LeaderLatch] while it has a
- * READY worker; holding the latch and connected, it grants leadership to its lowest-slot READY worker under a
- * fresh epoch. Every way of losing it (latch lost, connection SUSPENDED, worker gone) revokes first.
+ * One watcher's part in the group's leadership. The watcher joins a Curator [LeaderLatch] while it has a READY worker; holding the latch
+ * and connected, it grants leadership to its lowest-slot READY worker under a fresh epoch. Every way of losing it (latch lost, connection
+ * SUSPENDED, worker gone) revokes first.
  *
- * [reconcile] runs on the membership's own thread; [suspend] and the latch callbacks may run on Curator's
- * threads. [lock] orders grants and revokes, so no grant follows a suspension it did not see.
+ * [reconcile] runs on the membership's own thread; [suspend] and the latch callbacks may run on Curator's threads. [lock] orders grants and
+ * revokes, so no grant follows a suspension it did not see.
  */
 @OptIn(InternalKclusterApi::class)
 internal class LeaderRole(
@@ -38,15 +38,18 @@ internal class LeaderRole(
     @Volatile private var holdsLatch = false
     @Volatile private var connected = false
     @Volatile private var closed = false
-    @Volatile var grant: Grant? = null
+    @Volatile
+    var grant: Grant? = null
         private set
+
     val leading = MutableStateFlow(false)
 
     /** The connection is SUSPENDED or LOST: revoke now, before the session can expire and another host take over. */
-    fun suspend(reason: String) = synchronized(lock) {
-        connected = false
-        revokeLocked(reason)
-    }
+    fun suspend(reason: String) =
+        synchronized(lock) {
+            connected = false
+            revokeLocked(reason)
+        }
 
     fun connected() {
         connected = true
@@ -59,26 +62,29 @@ internal class LeaderRole(
         if (connected && ready.isNotEmpty() && latch == null) openLatch()
         if (ready.isEmpty() && latch != null) closeLatch("no READY worker on this host")
         val current = grant
-        val wanted = if (holdsLatch && connected) (current?.worker?.takeIf { w -> ready.any { it.id == w.id } } ?: ready.firstOrNull()) else null
+        val wanted =
+            if (holdsLatch && connected) (current?.worker?.takeIf { w -> ready.any { it.id == w.id } } ?: ready.firstOrNull()) else null
         if (current != null && current.worker.id == wanted?.id) return
         if (current != null) synchronized(lock) { revokeLocked("worker ${current.worker.id} is no longer READY") }
         if (wanted == null) return
-        val epoch = try {
-            epochs.next()
-        } catch (e: Exception) {
-            log.warn("could not raise the group's epoch ({}); no leader until ZooKeeper answers", e.toString())
-            return
-        }
-        val granted = synchronized(lock) {
-            if (!holdsLatch || !connected || closed) return
+        val epoch =
             try {
-                wanted.grantLeadership(epoch)
-            } catch (e: java.io.IOException) {
-                log.warn("could not grant leadership to worker {}: {}", wanted.id, e.message)
+                epochs.next()
+            } catch (e: Exception) {
+                log.warn("could not raise the group's epoch ({}); no leader until ZooKeeper answers", e.toString())
                 return
             }
-            Grant(wanted, epoch).also { grant = it }
-        }
+        val granted =
+            synchronized(lock) {
+                if (!holdsLatch || !connected || closed) return
+                try {
+                    wanted.grantLeadership(epoch)
+                } catch (e: java.io.IOException) {
+                    log.warn("could not grant leadership to worker {}: {}", wanted.id, e.message)
+                    return
+                }
+                Grant(wanted, epoch).also { grant = it }
+            }
         log.info("leadership granted to worker {} (pid {}), epoch {}", granted.worker.id, granted.worker.pid, granted.epoch)
         changed()
     }
@@ -104,20 +110,22 @@ internal class LeaderRole(
 
     private fun openLatch() {
         val l = LeaderLatch(client, latchPath, memberId, LeaderLatch.CloseMode.NOTIFY_LEADER)
-        l.addListener(object : LeaderLatchListener {
-            override fun isLeader() {
-                holdsLatch = true
-                leading.value = true
-                log.info("this watcher leads group leadership ({})", latchPath)
-                changed()
-            }
+        l.addListener(
+            object : LeaderLatchListener {
+                override fun isLeader() {
+                    holdsLatch = true
+                    leading.value = true
+                    log.info("this watcher leads group leadership ({})", latchPath)
+                    changed()
+                }
 
-            override fun notLeader() {
-                holdsLatch = false
-                leading.value = false
-                synchronized(lock) { revokeLocked("this watcher no longer holds the leader latch") }
+                override fun notLeader() {
+                    holdsLatch = false
+                    leading.value = false
+                    synchronized(lock) { revokeLocked("this watcher no longer holds the leader latch") }
+                }
             }
-        })
+        )
         latch = l
         l.start()
     }

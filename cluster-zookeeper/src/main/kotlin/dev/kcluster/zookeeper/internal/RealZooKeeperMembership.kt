@@ -8,6 +8,10 @@ import dev.kcluster.zookeeper.GroupMember
 import dev.kcluster.zookeeper.MemberWorker
 import dev.kcluster.zookeeper.ZooKeeperGroupException
 import dev.kcluster.zookeeper.ZooKeeperMembership
+import java.net.InetAddress
+import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
+import java.util.function.Consumer
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.asCoroutineDispatcher
@@ -30,17 +34,10 @@ import org.apache.zookeeper.CreateMode
 import org.apache.zookeeper.KeeperException
 import org.apache.zookeeper.data.Stat
 import org.slf4j.LoggerFactory
-import java.net.InetAddress
-import java.util.concurrent.Executors
-import java.util.concurrent.TimeUnit
-import java.util.function.Consumer
 
 /** The membership of one watcher: its member node, the members cache, the connection state and its [LeaderRole]. */
-internal class RealZooKeeperMembership(
-    b: ZooKeeperMembership.Builder,
-    private val connect: String,
-    override val group: String,
-) : ZooKeeperMembership {
+internal class RealZooKeeperMembership(b: ZooKeeperMembership.Builder, private val connect: String, override val group: String) :
+    ZooKeeperMembership {
     private val log = LoggerFactory.getLogger(ZooKeeperMembership::class.java)
     private val watcher: ClusterWatcher = b.watcher
     private val host = b.hostName ?: runCatching { InetAddress.getLocalHost().hostName }.getOrDefault("localhost")
@@ -52,27 +49,34 @@ internal class RealZooKeeperMembership(
     private val startedAt = System.currentTimeMillis()
     private val json = Json { ignoreUnknownKeys = true }
 
-    private val client: CuratorFramework = CuratorFrameworkFactory.builder()
-        .connectString(connect)
-        .sessionTimeoutMs(b.sessionTimeout.inWholeMilliseconds.toInt())
-        .connectionTimeoutMs(b.connectionTimeout.inWholeMilliseconds.toInt())
-        .retryPolicy(BoundedExponentialBackoffRetry(100, 1_000, 3))
-        .aclProvider(GroupAcls(paths, credentials))
-        .apply { credentials?.let { authorization("digest", it.auth) } }
-        .build()
+    private val client: CuratorFramework =
+        CuratorFrameworkFactory.builder()
+            .connectString(connect)
+            .sessionTimeoutMs(b.sessionTimeout.inWholeMilliseconds.toInt())
+            .connectionTimeoutMs(b.connectionTimeout.inWholeMilliseconds.toInt())
+            .retryPolicy(BoundedExponentialBackoffRetry(100, 1_000, 3))
+            .aclProvider(GroupAcls(paths, credentials))
+            .apply { credentials?.let { authorization("digest", it.auth) } }
+            .build()
 
     private val thread = Executors.newSingleThreadExecutor { r -> Thread(r, "kcluster-zookeeper-$group").apply { isDaemon = true } }
     private val scope = CoroutineScope(SupervisorJob() + thread.asCoroutineDispatcher())
-    private val listenerThread = Executors.newSingleThreadExecutor { r -> Thread(r, "kcluster-zookeeper-listeners").apply { isDaemon = true } }
+    private val listenerThread =
+        Executors.newSingleThreadExecutor { r -> Thread(r, "kcluster-zookeeper-listeners").apply { isDaemon = true } }
     private val listenerScope = CoroutineScope(SupervisorJob() + listenerThread.asCoroutineDispatcher())
     private val kick = Channel<Unit>(Channel.CONFLATED)
     private val epochs = EpochCounter(client, paths.epoch)
-    private val leader: LeaderRole? = if (b.leadership) LeaderRole(client, paths.leader, memberId, watcher, epochs, log) { kick.trySend(Unit) } else null
+    private val leader: LeaderRole? =
+        if (b.leadership) LeaderRole(client, paths.leader, memberId, watcher, epochs, log) { kick.trySend(Unit) } else null
 
     private val hostsState = MutableStateFlow<List<GroupMember>>(emptyList())
-    override val hosts: StateFlow<List<GroupMember>> get() = hostsState
+    override val hosts: StateFlow<List<GroupMember>>
+        get() = hostsState
+
     private val connectionState = MutableStateFlow(GroupConnection.CONNECTING)
-    override val connection: StateFlow<GroupConnection> get() = connectionState
+    override val connection: StateFlow<GroupConnection>
+        get() = connectionState
+
     override val isLeading: StateFlow<Boolean> = leader?.leading ?: MutableStateFlow(false)
 
     @Volatile private var prepared = false
@@ -82,13 +86,15 @@ internal class RealZooKeeperMembership(
 
     private val connectionListener = ConnectionStateListener { _, s ->
         when (s) {
-            ConnectionState.CONNECTED, ConnectionState.RECONNECTED -> {
+            ConnectionState.CONNECTED,
+            ConnectionState.RECONNECTED -> {
                 nodeWritten = null
                 leader?.connected()
                 changeConnection(GroupConnection.CONNECTED)
                 kick.trySend(Unit)
             }
-            ConnectionState.SUSPENDED, ConnectionState.READ_ONLY -> {
+            ConnectionState.SUSPENDED,
+            ConnectionState.READ_ONLY -> {
                 leader?.suspend("ZooKeeper connection suspended")
                 changeConnection(GroupConnection.SUSPENDED)
             }
@@ -115,18 +121,26 @@ internal class RealZooKeeperMembership(
         } else {
             log.warn(
                 "ZooKeeper {} did not answer within {}: serving with local workers only (degraded mode, no leader); joining group {} when it answers",
-                connect, connectionTimeout, group,
+                connect,
+                connectionTimeout,
+                group,
             )
         }
         val c = CuratorCache.build(client, paths.members)
-        c.listenable().addListener(CuratorCacheListener.builder().forAll { _, _, _ -> refreshHosts() }.forInitialized { refreshHosts() }.build())
+        c.listenable()
+            .addListener(CuratorCacheListener.builder().forAll { _, _, _ -> refreshHosts() }.forInitialized { refreshHosts() }.build())
         cache = c
         c.start()
         scope.launch { watcher.state.collect { kick.trySend(Unit) } }
-        scope.launch { watcher.events.collect { e -> if (e is ClusterEvent.WorkerExited || e is ClusterEvent.WorkerReady) kick.trySend(Unit) } }
+        scope.launch {
+            watcher.events.collect { e -> if (e is ClusterEvent.WorkerExited || e is ClusterEvent.WorkerReady) kick.trySend(Unit) }
+        }
         scope.launch { syncLoop() }
         kick.trySend(Unit)
-        if (connected) runCatching { kotlinx.coroutines.runBlocking { withTimeoutOrNull(connectionTimeout) { while (nodeWritten == null) delay(10) } } }
+        if (connected)
+            runCatching {
+                kotlinx.coroutines.runBlocking { withTimeoutOrNull(connectionTimeout) { while (nodeWritten == null) delay(10) } }
+            }
     }
 
     /** One loop does every ZooKeeper write, in order: the member node and the leadership grant. */
@@ -142,7 +156,10 @@ internal class RealZooKeeperMembership(
                 val problem = describe(e)
                 if (problem != lastProblem) log.error("group {}: {}; retrying", group, problem)
                 lastProblem = problem
-                scope.launch { delay(1_000); kick.trySend(Unit) }
+                scope.launch {
+                    delay(1_000)
+                    kick.trySend(Unit)
+                }
             }
         }
     }
@@ -152,8 +169,7 @@ internal class RealZooKeeperMembership(
         try {
             try {
                 client.create().creatingParentsIfNeeded().forPath(paths.members)
-            } catch (_: KeeperException.NodeExistsException) {
-            }
+            } catch (_: KeeperException.NodeExistsException) {}
             client.children.forPath(paths.members)
             epochs.ensure()
         } catch (e: KeeperException.NoAuthException) {
@@ -164,12 +180,16 @@ internal class RealZooKeeperMembership(
         prepared = true
     }
 
-    private fun describe(e: Exception): String = when (e) {
-        is KeeperException.NoAuthException, is KeeperException.AuthFailedException, is ZooKeeperGroupException ->
-            "ZooKeeper refused access to ${paths.root} " + (credentials?.let { "for digest user '${it.user}': wrong password, or the group belongs to other credentials" }
-                ?: "without credentials: the group's nodes have an ACL; give credentials (file or KCLUSTER_ZK_AUTH)")
-        else -> e.toString()
-    }
+    private fun describe(e: Exception): String =
+        when (e) {
+            is KeeperException.NoAuthException,
+            is KeeperException.AuthFailedException,
+            is ZooKeeperGroupException ->
+                "ZooKeeper refused access to ${paths.root} " +
+                    (credentials?.let { "for digest user '${it.user}': wrong password, or the group belongs to other credentials" }
+                        ?: "without credentials: the group's nodes have an ACL; give credentials (file or KCLUSTER_ZK_AUTH)")
+            else -> e.toString()
+        }
 
     private fun writeMember() {
         val data = json.encodeToString(GroupMember.serializer(), me())
@@ -205,19 +225,27 @@ internal class RealZooKeeperMembership(
         val s = watcher.state.value
         val g = leader?.grant
         return GroupMember(
-            id = memberId, host = host, pid = pid, phase = s.phase.name,
+            id = memberId,
+            host = host,
+            pid = pid,
+            phase = s.phase.name,
             workers = s.workers.map { MemberWorker(it.slot, it.id, it.pid, it.state.name) },
             addresses = watcher.listeningAddresses.map { "${it.hostString}:${it.port}" },
-            startedAtMillis = startedAt, leaderWorker = g?.worker?.id, leaderEpoch = g?.epoch ?: 0,
+            startedAtMillis = startedAt,
+            leaderWorker = g?.worker?.id,
+            leaderEpoch = g?.epoch ?: 0,
         )
     }
 
     private fun refreshHosts() {
         val c = cache ?: return
         val prefix = paths.members + "/"
-        hostsState.value = c.stream().filter { it.path.startsWith(prefix) && it.path.indexOf('/', prefix.length) < 0 }.toList().mapNotNull { d ->
-            runCatching { json.decodeFromString(GroupMember.serializer(), d.data.decodeToString()) }.getOrNull()
-        }.sortedBy { it.id }
+        hostsState.value =
+            c.stream()
+                .filter { it.path.startsWith(prefix) && it.path.indexOf('/', prefix.length) < 0 }
+                .toList()
+                .mapNotNull { d -> runCatching { json.decodeFromString(GroupMember.serializer(), d.data.decodeToString()) }.getOrNull() }
+                .sortedBy { it.id }
     }
 
     private fun changeConnection(to: GroupConnection) {
@@ -226,8 +254,13 @@ internal class RealZooKeeperMembership(
         connectionState.value = to
         when (to) {
             GroupConnection.CONNECTED -> log.info("ZooKeeper connected ({}); group {}", connect, group)
-            GroupConnection.SUSPENDED -> log.warn("ZooKeeper connection suspended: this host's leadership is revoked; serving with local workers (degraded mode)")
-            GroupConnection.LOST -> log.warn("ZooKeeper session lost: serving with local workers (degraded mode); rejoining group {} when ZooKeeper answers", group)
+            GroupConnection.SUSPENDED ->
+                log.warn("ZooKeeper connection suspended: this host's leadership is revoked; serving with local workers (degraded mode)")
+            GroupConnection.LOST ->
+                log.warn(
+                    "ZooKeeper session lost: serving with local workers (degraded mode); rejoining group {} when ZooKeeper answers",
+                    group,
+                )
             else -> {}
         }
     }
@@ -237,15 +270,16 @@ internal class RealZooKeeperMembership(
     override fun onConnection(listener: Consumer<GroupConnection>): Registration = listen(connection, listener)
 
     private fun <T> listen(flow: StateFlow<T>, listener: Consumer<T>): Registration {
-        val job = listenerScope.launch {
-            flow.collect { v ->
-                try {
-                    listener.accept(v)
-                } catch (e: Exception) {
-                    log.error("a group listener threw on {}; it stays registered", v, e)
+        val job =
+            listenerScope.launch {
+                flow.collect { v ->
+                    try {
+                        listener.accept(v)
+                    } catch (e: Exception) {
+                        log.error("a group listener threw on {}; it stays registered", v, e)
+                    }
                 }
             }
-        }
         return Registration { job.cancel() }
     }
 

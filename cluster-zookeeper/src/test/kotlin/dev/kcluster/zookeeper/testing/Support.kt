@@ -1,7 +1,5 @@
 package dev.kcluster.zookeeper.testing
 
-import kotlinx.coroutines.delay
-import kotlinx.coroutines.withTimeout
 import java.io.BufferedReader
 import java.io.File
 import java.io.InputStreamReader
@@ -13,6 +11,8 @@ import java.util.UUID
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.withTimeout
 
 /** Marks every JVM this suite starts. */
 val SUITE_MARK: String = "-Dkcluster.test.suite=" + UUID.randomUUID()
@@ -32,10 +32,14 @@ suspend fun awaitUntil(what: String, timeoutMillis: Long = 30_000, condition: ()
 /** A JVM of this test classpath, its stdout lines in [lines], its stderr in [stderr]. */
 class Jvm(val process: Process, val stderr: File) {
     val lines = LinkedBlockingQueue<String>()
-    val pid: Long get() = process.pid()
+    val pid: Long
+        get() = process.pid()
 
     init {
-        Thread({ BufferedReader(InputStreamReader(process.inputStream)).forEachLine { lines.add(it) } }, "jvm-out").apply { isDaemon = true; start() }
+        Thread({ BufferedReader(InputStreamReader(process.inputStream)).forEachLine { lines.add(it) } }, "jvm-out").apply {
+            isDaemon = true
+            start()
+        }
     }
 
     /** The first stdout line starting with [prefix], waiting up to [timeoutMillis]. */
@@ -63,13 +67,20 @@ private val started = CopyOnWriteArrayList<Jvm>()
 
 fun startJvm(main: Class<*>, vararg args: String): Jvm {
     val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
-    val cmd = listOf(java) + TEST_JVM + listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), main.name) + args
+    val cmd =
+        listOf(java) +
+            TEST_JVM +
+            listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), main.name) +
+            args
     val err = File.createTempFile("kcluster-jvm", ".err")
     return Jvm(ProcessBuilder(cmd).redirectError(err).start(), err).also(started::add)
 }
 
 fun killAllStarted() {
-    started.forEach { it.kill(); it.stderr.delete() }
+    started.forEach {
+        it.kill()
+        it.stderr.delete()
+    }
     started.clear()
 }
 
@@ -80,27 +91,35 @@ fun signal(pid: Long, sig: String) {
 fun freePort(): Int = ServerSocket(0).use { it.localPort }
 
 /** One HTTP GET to 127.0.0.1:[port]; the body, or null when nothing answered. */
-fun httpGet(port: Int): String? = runCatching {
-    Socket().use { s ->
-        s.connect(InetSocketAddress("127.0.0.1", port), 2_000)
-        s.soTimeout = 5_000
-        s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".toByteArray())
-        val text = s.getInputStream().readBytes().decodeToString()
-        if (text.startsWith("HTTP/1.1 200")) text.substringAfter("\r\n\r\n") else null
-    }
-}.getOrNull()
+fun httpGet(port: Int): String? =
+    runCatching {
+            Socket().use { s ->
+                s.connect(InetSocketAddress("127.0.0.1", port), 2_000)
+                s.soTimeout = 5_000
+                s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".toByteArray())
+                val text = s.getInputStream().readBytes().decodeToString()
+                if (text.startsWith("HTTP/1.1 200")) text.substringAfter("\r\n\r\n") else null
+            }
+        }
+        .getOrNull()
 
 /** One line of a grant log written by [LeaderWorker]. */
 data class GrantEvent(val micros: Long, val granted: Boolean, val epoch: Long, val workerPid: Long, val watcherPid: Long)
 
-fun readGrants(file: File): List<GrantEvent> = if (!file.exists()) emptyList() else file.readLines().filter { it.isNotBlank() }.map { l ->
-    val p = l.split(' ')
-    GrantEvent(p[0].toLong(), p[1] == "GRANT", p[2].toLong(), p[3].toLong(), p[4].toLong())
-}
+fun readGrants(file: File): List<GrantEvent> =
+    if (!file.exists()) emptyList()
+    else
+        file
+            .readLines()
+            .filter { it.isNotBlank() }
+            .map { l ->
+                val p = l.split(' ')
+                GrantEvent(p[0].toLong(), p[1] == "GRANT", p[2].toLong(), p[3].toLong(), p[4].toLong())
+            }
 
 /**
- * The current holders from a grant log (workers with a GRANT not followed by their REVOKE), treating the
- * workers in [dead] as having lost it when they died.
+ * The current holders from a grant log (workers with a GRANT not followed by their REVOKE), treating the workers in [dead] as having lost
+ * it when they died.
  */
 fun holders(events: List<GrantEvent>, dead: Set<Long> = emptySet()): Set<Long> {
     val h = mutableSetOf<Long>()
@@ -109,9 +128,8 @@ fun holders(events: List<GrantEvent>, dead: Set<Long> = emptySet()): Set<Long> {
 }
 
 /**
- * Checks a grant log for overlap: at any instant at most one holder. A worker that died without a REVOKE
- * line is taken to have held until [deathMicros] says (its kill time). Returns a description of the first
- * overlap, or null. Epochs must grow with every grant.
+ * Checks a grant log for overlap: at any instant at most one holder. A worker that died without a REVOKE line is taken to have held until
+ * [deathMicros] says (its kill time). Returns a description of the first overlap, or null. Epochs must grow with every grant.
  */
 fun overlap(events: List<GrantEvent>, deathMicros: Map<Long, Long> = emptyMap()): String? {
     val all = events.toMutableList()
@@ -124,7 +142,8 @@ fun overlap(events: List<GrantEvent>, deathMicros: Map<Long, Long> = emptyMap())
         if (e.granted) {
             if (e.epoch <= lastEpoch) return "epoch ${e.epoch} granted to ${e.workerPid} after epoch $lastEpoch"
             lastEpoch = e.epoch
-            if (holders.isNotEmpty()) return "at ${e.micros} worker ${e.workerPid} was granted epoch ${e.epoch} while $holders held leadership"
+            if (holders.isNotEmpty())
+                return "at ${e.micros} worker ${e.workerPid} was granted epoch ${e.epoch} while $holders held leadership"
             holders += e.workerPid
         } else {
             holders -= e.workerPid

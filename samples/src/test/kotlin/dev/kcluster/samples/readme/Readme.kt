@@ -2,9 +2,9 @@ package dev.kcluster.samples.readme
 
 import dev.kcluster.Cluster
 import dev.kcluster.Message
-import kotlinx.coroutines.runBlocking
 import java.nio.ByteBuffer
 import kotlin.concurrent.thread
+import kotlinx.coroutines.runBlocking
 
 // Runs unchanged standalone (`java -cp ... MainKt 8080`) or as a worker of `bin/cluster --workers 4 ...`.
 fun main(args: Array<String>) = runBlocking {
