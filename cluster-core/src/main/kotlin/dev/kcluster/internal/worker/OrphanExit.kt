@@ -46,7 +46,10 @@ internal class OrphanExit(private val graceMillis: Long) {
         while (exiting.state != Thread.State.WAITING && remainingNanos() > 0) LockSupport.parkNanos(POLL_NANOS)
         val mine = setOfNotNull(Thread.currentThread(), exiting, haltThread)
         // JDK system threads (the reaper of the helper process, a cleaner) are not hooks.
-        for (hook in (liveThreads() - before - mine).filter { it.javaClass.name != "jdk.internal.misc.InnocuousThread" }) {
+        // Nor is kcluster's own "main returned" watch (it waits for non-daemon threads, the exiting one among them).
+        val notHooks =
+            (liveThreads() - before - mine).filter { it.javaClass.name != "jdk.internal.misc.InnocuousThread" && it.name != MAIN_RETURNED }
+        for (hook in notHooks) {
             val left = remainingNanos()
             if (left <= 0) break
             hook.join(TimeUnit.NANOSECONDS.toMillis(left).coerceAtLeast(1))
@@ -72,8 +75,9 @@ internal class OrphanExit(private val graceMillis: Long) {
 
     private fun remainingNanos() = deadline - System.nanoTime()
 
-    private companion object {
+    companion object {
         const val POLL_NANOS = 200_000L
+        const val MAIN_RETURNED = "kcluster-main-returned"
 
         /** A shell that SIGKILLs this process when it reads a line, and exits without killing at EOF (this JVM gone first). */
         fun spawnKiller(): Process =

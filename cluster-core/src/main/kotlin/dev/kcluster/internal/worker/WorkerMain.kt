@@ -109,12 +109,14 @@ internal object WorkerMain {
         // threads (a server on its own threads) keeps serving until the watcher stops it; once none is
         // left, the worker has finished: it stops itself (not replaced) and exits 0.
         runtime.termination.invokeOnCompletion { exitAfterStop(runtime) }
+        // Already stopping (STOP, or the watcher is gone): the exit is under way, there is nothing to wait for.
+        if (runtime.termination.isCompleted || runtime.exiting.get()) return
         Thread(
                 {
                     awaitNonDaemonThreads()
                     if (!runtime.termination.isCompleted) runtime.stopSelf()
                 },
-                "kcluster-main-returned",
+                OrphanExit.MAIN_RETURNED,
             )
             .start()
     }
