@@ -46,9 +46,12 @@ internal class OrphanExit(private val graceMillis: Long) {
         while (exiting.state != Thread.State.WAITING && remainingNanos() > 0) LockSupport.parkNanos(POLL_NANOS)
         val mine = setOfNotNull(Thread.currentThread(), exiting, haltThread)
         // JDK system threads (the reaper of the helper process, a cleaner) are not hooks.
-        // Nor is kcluster's own "main returned" watch (it waits for non-daemon threads, the exiting one among them).
+        // Nor are kcluster's "main returned" watch and the JVM's DestroyJavaVM (started when main ends): both wait for
+        // the non-daemon threads, the exiting one among them, so joining them would wait out the whole grace.
         val notHooks =
-            (liveThreads() - before - mine).filter { it.javaClass.name != "jdk.internal.misc.InnocuousThread" && it.name != MAIN_RETURNED }
+            (liveThreads() - before - mine).filter {
+                it.javaClass.name != "jdk.internal.misc.InnocuousThread" && it.name != MAIN_RETURNED && it.name != "DestroyJavaVM"
+            }
         for (hook in notHooks) {
             val left = remainingNanos()
             if (left <= 0) break
