@@ -42,17 +42,31 @@ internal class OrphanExit(private val graceMillis: Long) {
      */
     fun gate() {
         val exiting = exitThread ?: return
-        // The exiting thread starts every hook, then waits in join: from then on the hooks are all alive.
-        while (exiting.state != Thread.State.WAITING && remainingNanos() > 0) LockSupport.parkNanos(POLL_NANOS)
+        // The exiting thread starts every hook, then waits in join: from then on the hooks are all alive. If another
+        // thread got into the JVM's exit first (the program's main failing, say), that one runs the hooks and ours waits,
+        // BLOCKED, for ever: then hooks start within microseconds of each other, so a short settle time is enough.
+        val settle = System.nanoTime() + SETTLE_NANOS
+        while (
+            exiting.state != Thread.State.WAITING &&
+                remainingNanos() > 0 &&
+                (exiting.state != Thread.State.BLOCKED || System.nanoTime() < settle)
+        ) {
+            LockSupport.parkNanos(POLL_NANOS)
+        }
         val mine = setOfNotNull(Thread.currentThread(), exiting, haltThread)
-        // JDK system threads (the reaper of the helper process, a cleaner) are not hooks.
+        // Only non-daemon threads count: a hook is a thread the program made (non-daemon unless made from a daemon
+        // thread), while service threads started lazily meanwhile (log writers, reapers, cleaners) are daemons that
+        // never end. JDK system threads (the reaper of the helper process, a cleaner) are not hooks either.
         // Nor are kcluster's "main returned" watch and the JVM's DestroyJavaVM (started when main ends): both wait for
         // the non-daemon threads, the exiting one among them, so joining them would wait out the whole grace.
-        val notHooks =
+        val hooks =
             (liveThreads() - before - mine).filter {
-                it.javaClass.name != "jdk.internal.misc.InnocuousThread" && it.name != MAIN_RETURNED && it.name != "DestroyJavaVM"
+                !it.isDaemon &&
+                    it.javaClass.name != "jdk.internal.misc.InnocuousThread" &&
+                    it.name != MAIN_RETURNED &&
+                    it.name != "DestroyJavaVM"
             }
-        for (hook in notHooks) {
+        for (hook in hooks) {
             val left = remainingNanos()
             if (left <= 0) break
             hook.join(TimeUnit.NANOSECONDS.toMillis(left).coerceAtLeast(1))
@@ -80,6 +94,7 @@ internal class OrphanExit(private val graceMillis: Long) {
 
     companion object {
         const val POLL_NANOS = 200_000L
+        const val SETTLE_NANOS = 20_000_000L
         const val MAIN_RETURNED = "kcluster-main-returned"
 
         /** A shell that SIGKILLs this process when it reads a line, and exits without killing at EOF (this JVM gone first). */
