@@ -229,7 +229,7 @@ class ConfigFileTest :
                     "target = a.B\nheartbeat-interval = soon" to
                         "Error: FILE:2: heartbeat-interval: invalid duration 'soon' (use e.g. 500ms, 10s, 2m, 1h or 1m30s)",
                     "target = a.B\nsocket-mode = magic" to
-                        "Error: FILE:2: socket-mode: invalid choice: magic (choose from shared, reuseport)",
+                        "Error: FILE:2: socket-mode: invalid choice: magic (choose from shared, reuseport, balance)",
                     "target = a.B\nmax-memory = lots" to "Error: FILE:2: max-memory: invalid size 'lots' (use e.g. 512m, 1g or 300MiB)",
                     "target = a.B\nclasspath = [\"/does/not/exist\"]" to "Error: FILE:2: classpath: '/does/not/exist' does not exist",
                     "target = a.B\nargs = [x, [y]]" to "Error: FILE:2: args: item 2: expected a string, got a list",
