@@ -25,7 +25,7 @@ public fun main(args: Array<String>) {
  * `run`, [transport] carries the control commands' requests (tests replace both).
  */
 internal class ClusterCommand(
-    runner: (RunOptions) -> Int = { ClusterRunner(it).run() },
+    runner: (RunOptions) -> Int = RunCommand.DEFAULT_RUNNER,
     transport: ControlTransport = SocketControlTransport,
 ) : CliktCommand(name = "cluster") {
     init {

@@ -68,6 +68,13 @@ internal object ConfigFile {
             "max-memory" to "--max-memory",
             "max-rss" to "--max-rss",
             "message-buffer" to "--message-buffer",
+            "balance" to "--balance",
+            "metrics" to "--metrics",
+            "metrics-interval" to "--metrics-interval",
+            "zookeeper" to "--zookeeper",
+            "group" to "--group",
+            "zk-auth-file" to "--zk-auth-file",
+            "zk-session-timeout" to "--zk-session-timeout",
         )
 
     private val kinds: Map<String, Kind> =
@@ -126,6 +133,13 @@ internal object ConfigFile {
         val maxMemory: String? = null,
         val maxRss: String? = null,
         val messageBuffer: Int? = null,
+        val balance: String? = null,
+        val metrics: String? = null,
+        val metricsInterval: String? = null,
+        val zookeeper: String? = null,
+        val group: String? = null,
+        val zkAuthFile: String? = null,
+        val zkSessionTimeout: String? = null,
     )
 
     @OptIn(ExperimentalSerializationApi::class) private val hocon = Hocon { useConfigNamingConvention = true }
@@ -196,6 +210,16 @@ internal object ConfigFile {
                 maxMemory = s.maxMemory?.let { convert("max-memory", it, Sizes::parse) },
                 maxRss = s.maxRss?.let { convert("max-rss", it, Sizes::parse) },
                 messageBuffer = s.messageBuffer?.let { check("message-buffer", it) { n -> range(n, 1) } },
+                balance = s.balance?.let { choice("balance", it, RunCommand.BALANCE_STRATEGIES) },
+                metrics = s.metrics?.let { convert("metrics", it, RunCommand::parseAddress) },
+                metricsInterval = s.metricsInterval?.let { convert("metrics-interval", it, Durations::parse) },
+                zookeeper = s.zookeeper?.let { check("zookeeper", it) { t -> if (t.isBlank()) "must not be blank" else null } },
+                group = s.group?.let { check("group", it) { t -> if (t.isBlank()) "must not be blank" else null } },
+                zkAuthFile =
+                    s.zkAuthFile?.let { f ->
+                        Path.of(f).also { if (!Files.isRegularFile(it)) fail("zk-auth-file", "file \"$f\" does not exist") }
+                    },
+                zkSessionTimeout = s.zkSessionTimeout?.let { convert("zk-session-timeout", it, Durations::parse) },
             )
         }
     }

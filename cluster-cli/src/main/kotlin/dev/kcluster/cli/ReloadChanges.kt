@@ -44,6 +44,13 @@ internal object ReloadChanges {
                 "max-memory" to (a.maxMemory to b.maxMemory),
                 "max-rss" to (a.maxRss to b.maxRss),
                 "message-buffer" to (a.messageBufferCount to b.messageBufferCount),
+                "balance" to (a.balance to b.balance),
+                "metrics" to (a.metricsAddress to b.metricsAddress),
+                "metrics-interval" to (a.metricsInterval to b.metricsInterval),
+                "zookeeper" to (before.zookeeper to after.zookeeper),
+                "group" to (before.group to after.group),
+                "zk-auth-file" to (before.zkAuthFile to after.zkAuthFile),
+                "zk-session-timeout" to (before.zkSessionTimeout to after.zkSessionTimeout),
             )
             .filter { (_, v) -> v.first != v.second }
             .map { it.first }

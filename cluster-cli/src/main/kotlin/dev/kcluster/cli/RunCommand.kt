@@ -30,9 +30,7 @@ import java.nio.file.Path
  * stopped. Parsing ends at TARGET: everything after it goes to the workers unchanged. The options are validated once, by [toRunOptions];
  * [runner] does the work and returns the exit code (tests replace it).
  */
-internal class RunCommand(
-    private val runner: (RunOptions) -> Int = { if (ScriptTarget.matches(it.target)) ScriptTarget.run(it) else ClusterRunner(it).run() }
-) : CliktCommand(name = "run") {
+internal class RunCommand(private val runner: (RunOptions) -> Int = DEFAULT_RUNNER) : CliktCommand(name = "run") {
     init {
         context { allowInterspersedArgs = false }
     }
@@ -180,10 +178,11 @@ internal class RunCommand(
     private val metrics by
         option("--metrics", metavar = "ADDR", help = "serve Prometheus metrics for the whole cluster at HOST:PORT (e.g. 127.0.0.1:9400)")
             .convert { value ->
-                val port = value.substringAfterLast(':', "").toIntOrNull()
-                val host = value.substringBeforeLast(':', "").removePrefix("[").removeSuffix("]")
-                if (host.isEmpty() || port == null || port !in 0..65535) fail("expected HOST:PORT, got '$value'")
-                java.net.InetSocketAddress(host, port).also { if (it.isUnresolved) fail("cannot resolve host '$host'") }
+                try {
+                    parseAddress(value)
+                } catch (e: IllegalArgumentException) {
+                    fail(e.message ?: "invalid address '$value'")
+                }
             }
     private val metricsInterval by option("--metrics-interval", help = "how often each worker reports its meters (default 1s)").duration()
 
@@ -207,11 +206,7 @@ internal class RunCommand(
                 help =
                     "how --socket-mode balance picks a worker: round-robin (default), least-connections, or ip-hash (sticky by client address)",
             )
-            .choice(
-                "round-robin" to BalanceStrategy.ROUND_ROBIN,
-                "least-connections" to BalanceStrategy.LEAST_CONNECTIONS,
-                "ip-hash" to BalanceStrategy.IP_HASH,
-            )
+            .choice(BALANCE_STRATEGIES)
 
     private val readyPolicy by
         option(
@@ -238,9 +233,6 @@ internal class RunCommand(
     private val args by argument("ARGS", help = "arguments for every worker's main").multiple()
 
     override fun run() {
-        if ((zookeeper == null) != (group == null)) throw UsageError("--zookeeper and --group go together")
-        if (zookeeper == null && (zkAuthFile != null || zkSessionTimeout != null))
-            throw UsageError("--zk-auth-file and --zk-session-timeout need --zookeeper")
         val code = runner(toRunOptions())
         if (code != 0) throw ProgramResult(code)
     }
@@ -283,6 +275,10 @@ internal class RunCommand(
             metrics = metrics,
             metricsInterval = metricsInterval,
             balance = balance,
+            zookeeper = zookeeper,
+            group = group,
+            zkAuthFile = zkAuthFile,
+            zkSessionTimeout = zkSessionTimeout,
         )
 
     /**
@@ -292,14 +288,7 @@ internal class RunCommand(
     internal fun toRunOptions(): RunOptions {
         val flags = flags()
         val file = config
-        // The ZooKeeper group is set on the command line only (its credentials never go in a shared file).
-        fun build(): RunOptions =
-            (if (file == null) flags.toRunOptions() else flags.over(ConfigFile.read(file)).toRunOptions(file)).copy(
-                zookeeper = zookeeper,
-                group = group,
-                zkAuthFile = zkAuthFile,
-                zkSessionTimeout = zkSessionTimeout,
-            )
+        fun build(): RunOptions = if (file == null) flags.toRunOptions() else flags.over(ConfigFile.read(file)).toRunOptions(file)
         val options =
             try {
                 build()
@@ -311,6 +300,9 @@ internal class RunCommand(
 
     companion object {
         const val MAX_WORKERS = 1024
+
+        /** Runs a `.cluster.kts` TARGET through cluster-script, any other through [ClusterRunner]. */
+        val DEFAULT_RUNNER: (RunOptions) -> Int = { if (ScriptTarget.matches(it.target)) ScriptTarget.run(it) else ClusterRunner(it).run() }
 
         /** The signals, for the help texts. */
         const val SIGNALS =
@@ -330,6 +322,21 @@ internal class RunCommand(
 
         val LOG_LEVELS = listOf("trace", "debug", "info", "warn", "error", "off")
         val SOCKET_MODES = mapOf("shared" to SocketMode.SHARED, "reuseport" to SocketMode.REUSE_PORT, "balance" to SocketMode.BALANCE)
+        val BALANCE_STRATEGIES =
+            mapOf(
+                "round-robin" to BalanceStrategy.ROUND_ROBIN,
+                "least-connections" to BalanceStrategy.LEAST_CONNECTIONS,
+                "ip-hash" to BalanceStrategy.IP_HASH,
+            )
+
+        /** `HOST:PORT` (IPv6 in brackets) as a resolved address; @throws IllegalArgumentException saying why not. */
+        fun parseAddress(value: String): java.net.InetSocketAddress {
+            val port = value.substringAfterLast(':', "").toIntOrNull()
+            val host = value.substringBeforeLast(':', "").removePrefix("[").removeSuffix("]")
+            require(host.isNotEmpty() && port != null && port in 0..65535) { "expected HOST:PORT, got '$value'" }
+            return java.net.InetSocketAddress(host, port).also { require(!it.isUnresolved) { "cannot resolve host '$host'" } }
+        }
+
         val READY_POLICIES = mapOf("listen" to ReadyPolicy.LISTEN, "explicit" to ReadyPolicy.EXPLICIT, "start" to ReadyPolicy.START)
 
         /** Why a classpath [entry] is unusable, or null. */

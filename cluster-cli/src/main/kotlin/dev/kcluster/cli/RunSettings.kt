@@ -48,6 +48,10 @@ internal data class RunSettings(
     val metrics: java.net.InetSocketAddress? = null,
     val metricsInterval: Duration? = null,
     val balance: dev.kcluster.BalanceStrategy? = null,
+    val zookeeper: String? = null,
+    val group: String? = null,
+    val zkAuthFile: Path? = null,
+    val zkSessionTimeout: Duration? = null,
 ) {
     /**
      * These settings where set, [base]'s elsewhere. A list set here replaces [base]'s whole; [environment] is merged by name. A TARGET set
@@ -90,11 +94,19 @@ internal data class RunSettings(
             metrics ?: base.metrics,
             metricsInterval ?: base.metricsInterval,
             balance ?: base.balance,
+            zookeeper ?: base.zookeeper,
+            group ?: base.group,
+            zkAuthFile ?: base.zkAuthFile,
+            zkSessionTimeout ?: base.zkSessionTimeout,
         )
 
     /** The defaults where nothing is set; an invalid combination is a [UsageError] naming the flag. */
     fun toRunOptions(configFile: Path? = null): RunOptions {
         val target = target ?: throw UsageError("missing argument <target> (or `target` in --config)")
+        if ((zookeeper == null) != (group == null)) throw UsageError("--zookeeper and --group go together")
+        if (zookeeper == null && (zkAuthFile != null || zkSessionTimeout != null)) {
+            throw UsageError("--zk-auth-file and --zk-session-timeout need --zookeeper")
+        }
         val b =
             WatcherConfig.builder(target)
                 .args(args.orEmpty())
@@ -142,6 +154,10 @@ internal data class RunSettings(
             logFile = logFile,
             watch = watch.orEmpty(),
             configFile = configFile,
+            zookeeper = zookeeper,
+            group = group,
+            zkAuthFile = zkAuthFile,
+            zkSessionTimeout = zkSessionTimeout,
         )
     }
 

@@ -65,6 +65,13 @@ class ConfigFileTest :
                         o.logJson,
                         o.logFile,
                         o.watch,
+                        balance,
+                        metricsAddress,
+                        metricsInterval,
+                        o.zookeeper,
+                        o.group,
+                        o.zkAuthFile,
+                        o.zkSessionTimeout,
                     )
                     .joinToString("|")
             }
@@ -72,6 +79,7 @@ class ConfigFileTest :
         test("every option round-trips: the file gives what the flags give") {
             val dir = Files.createDirectories(tmp.resolve("classes"))
             val cache = Files.createDirectories(tmp.resolve("cache"))
+            val auth = Files.writeString(tmp.resolve("zk.auth"), "kc:secret")
             val file =
                 conf(
                     "all.conf",
@@ -108,6 +116,13 @@ class ConfigFileTest :
             max-memory = 512m
             max-rss = 1g
             message-buffer = 100
+            balance = least-connections
+            metrics = "127.0.0.1:9400"
+            metrics-interval = 2s
+            zookeeper = "127.0.0.1:2181"
+            group = shop
+            zk-auth-file = "$auth"
+            zk-session-timeout = 5s
             """,
                 )
             val (fromFile, e1) = parse("--config", "$file")
@@ -181,6 +196,20 @@ class ConfigFileTest :
                     "1g",
                     "--message-buffer",
                     "100",
+                    "--balance",
+                    "least-connections",
+                    "--metrics",
+                    "127.0.0.1:9400",
+                    "--metrics-interval",
+                    "2s",
+                    "--zookeeper",
+                    "127.0.0.1:2181",
+                    "--group",
+                    "shop",
+                    "--zk-auth-file",
+                    "$auth",
+                    "--zk-session-timeout",
+                    "5s",
                     "com.example.Main",
                     "--port",
                     "8080",
@@ -190,6 +219,9 @@ class ConfigFileTest :
             fromFile.configFile shouldBe file
             fromFile.config.maxMemory shouldBe (512L shl 20)
             fromFile.config.environment shouldBe mapOf("A" to "1", "B" to "x=y", "C" to "")
+            fromFile.config.balance shouldBe dev.kcluster.BalanceStrategy.LEAST_CONNECTIONS
+            fromFile.config.metricsAddress shouldBe java.net.InetSocketAddress("127.0.0.1", 9400)
+            fromFile.group shouldBe "shop"
             // Every key of the file is in this test.
             ConfigFile.KEYS.keys.filter { key -> Files.readString(file).lines().none { it.trim().startsWith("$key ") } } shouldBe
                 emptyList()
@@ -233,6 +265,10 @@ class ConfigFileTest :
                     "target = a.B\nmax-memory = lots" to "Error: FILE:2: max-memory: invalid size 'lots' (use e.g. 512m, 1g or 300MiB)",
                     "target = a.B\nclasspath = [\"/does/not/exist\"]" to "Error: FILE:2: classpath: '/does/not/exist' does not exist",
                     "target = a.B\nargs = [x, [y]]" to "Error: FILE:2: args: item 2: expected a string, got a list",
+                    "target = a.B\nmetrics = localhost" to "Error: FILE:2: metrics: expected HOST:PORT, got 'localhost'",
+                    "target = a.B\nbalance = random" to
+                        "Error: FILE:2: balance: invalid choice: random (choose from round-robin, least-connections, ip-hash)",
+                    "target = a.B\nzookeeper = \"127.0.0.1:2181\"" to "Error: --zookeeper and --group go together",
                     "target = a.B\nworkers = \${NOT_SET_ANYWHERE_KCL}" to
                         "Error: FILE: 2: Could not resolve substitution to a value: \${NOT_SET_ANYWHERE_KCL}",
                 )
