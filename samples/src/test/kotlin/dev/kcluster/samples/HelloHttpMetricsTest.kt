@@ -150,7 +150,7 @@ class HelloHttpMetricsTest :
                     control("status", "-p", pidFile)
                         .lines()
                         .map { it.trim().split(Regex("\\s+")) }
-                        .single { it.size > 2 && it[0] == "1" && it[2] == "READY" }[1]
+                        .single { it.size > 3 && it[1] == "1" && it[3] == "READY" }[2] // SLOT ID PID STATE ...
                         .toLong()
                 ProcessHandle.of(pid1).get().destroyForcibly()
                 awaitUntil("worker 1's series gone, worker 3's there, one crash restart", 30_000, pollMillis = 100) {

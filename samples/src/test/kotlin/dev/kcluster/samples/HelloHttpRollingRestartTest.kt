@@ -30,9 +30,10 @@ class HelloHttpRollingRestartTest :
                     awaitOk(200)
                 }
                 val finalIds = watcher.workers.map { it.id.toString() }.toSet()
-                // after both restarts, every answer comes from the new workers
+                // after both restarts, every answer comes from the new workers (the slow threads pause 300 ms between requests,
+                // so wait for a fresh answer on every thread)
                 awaitOk(300)
-                val seenNow = client.recentWorkerIds() + slow.recentWorkerIds()
+                val seenNow = client.freshWorkerIds() + slow.freshWorkerIds()
                 client.stop()
                 slow.stop()
                 println(

@@ -49,6 +49,13 @@ class KeepAliveClient(
     /** Worker ids answered most recently, one per client thread. */
     fun recentWorkerIds(): Set<String> = recent.values.toSet()
 
+    /** Forgets the recent answers and waits until every client thread has been answered again: the ids answered from now on. */
+    suspend fun freshWorkerIds(timeoutMillis: Long = 60_000): Set<String> {
+        recent.clear()
+        awaitUntil("an answer on each of $clients client threads", timeoutMillis) { recent.size == clients }
+        return recentWorkerIds()
+    }
+
     private fun loop(i: Int) {
         var socket: Socket? = null
         var input: InputStream? = null
