@@ -7,6 +7,8 @@
 #   BASE_REF=v0.1.0 bench/orphan-exit.sh # baseline: this git ref, built in a worktree (default: main)
 #   BASE_DIR=dir bench/orphan-exit.sh    # baseline: dir/kcluster-cli.jar and dir/kcluster-samples.jar
 #   WORKERS=4 bench/orphan-exit.sh
+# This tree runs with --class-cache off (NEW_OPTS): the archive's one-time training JVM is a third
+# WorkerMain child, and the baseline has no class cache.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds="${1:-5}"
@@ -49,10 +51,13 @@ gone() { # pid: true when the process no longer exists or is a zombie
   [[ "${stat##*) }" == Z* ]]
 }
 
-# one_round DIR: prints the milliseconds from SIGKILL of the watcher to all workers gone.
+new_opts="${NEW_OPTS---class-cache off}"
+
+# one_round DIR [OPTION...]: prints the milliseconds from SIGKILL of the watcher to all workers gone.
 one_round() {
   local dir="$1" log="$tmp/watcher.log" pids=() ipc=""
-  "$java" -jar "$dir/kcluster-cli.jar" --workers "$workers" --classpath "$dir/kcluster-samples.jar" \
+  shift
+  "$java" -jar "$dir/kcluster-cli.jar" "$@" --workers "$workers" --classpath "$dir/kcluster-samples.jar" \
     dev.kcluster.samples.HelloHttp --port 0 --threads 1 >"$log" 2>&1 &
   watcher=$!
   for _ in $(seq 1 600); do
@@ -78,7 +83,8 @@ one_round() {
 base=(); new=()
 for _ in $(seq 1 "$rounds"); do
   base+=("$(one_round "$base_dir")")
-  new+=("$(one_round "$new_dir")")
+  # shellcheck disable=SC2086 # NEW_OPTS is a list of options
+  new+=("$(one_round "$new_dir" $new_opts)")
 done
 
 stats() { # values...: median min max
