@@ -167,7 +167,7 @@ internal object ConfigFile {
         return with(values) {
             RunSettings(
                 workers = s.workers?.let { check("workers", it) { n -> range(n, 1, RunCommand.MAX_WORKERS) } },
-                target = s.target?.let { check("target", it) { t -> if (t.isBlank()) "must not be blank" else null } },
+                target = s.target?.let { check("target", it, ::notBlank) },
                 args = s.args,
                 classpath =
                     s.classpath
@@ -213,8 +213,8 @@ internal object ConfigFile {
                 balance = s.balance?.let { choice("balance", it, RunCommand.BALANCE_STRATEGIES) },
                 metrics = s.metrics?.let { convert("metrics", it, RunCommand::parseAddress) },
                 metricsInterval = s.metricsInterval?.let { convert("metrics-interval", it, Durations::parse) },
-                zookeeper = s.zookeeper?.let { check("zookeeper", it) { t -> if (t.isBlank()) "must not be blank" else null } },
-                group = s.group?.let { check("group", it) { t -> if (t.isBlank()) "must not be blank" else null } },
+                zookeeper = s.zookeeper?.let { check("zookeeper", it, ::notBlank) },
+                group = s.group?.let { check("group", it, ::notBlank) },
                 zkAuthFile =
                     s.zkAuthFile?.let { f ->
                         Path.of(f).also { if (!Files.isRegularFile(it)) fail("zk-auth-file", "file \"$f\" does not exist") }
@@ -277,6 +277,8 @@ internal object ConfigFile {
             ConfigValueType.STRING -> "\"${v.unwrapped()}\""
             else -> v.render()
         }
+
+    private fun notBlank(text: String): String? = if (text.isBlank()) "must not be blank" else null
 
     private fun <T : Comparable<T>> range(n: T, min: T, max: T? = null): String? =
         when {
