@@ -102,14 +102,21 @@ internal class WorkerRuntime(
 
     /**
      * A standby's program waits here, at the point where it would start serving (its first listen, `Cluster.ready()`, or before `main`
-     * under the START policy), until the watcher promotes it; the first time, the watcher is told (HELD) that this standby is warm. Returns
-     * at once otherwise.
+     * under the START policy), until the watcher promotes it; the first time, the watcher is told (HELD) that this standby is warm. A
+     * standby stopped while held exits 0 at once. Returns at once otherwise.
      */
     fun awaitPromotion() {
         if (promoted.count == 0L) return
         if (heldSent.compareAndSet(false, true)) runCatching { conn.send(FrameType.HELD) }
         while (!promoted.await(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
             if (!conn.isOpen) throw IllegalStateException("the watcher went away before promoting this standby")
+            if (termination.isCompleted && exiting.compareAndSet(false, true)) {
+                // Stopped while held (a rolling restart replaces standbys): it never served, so there is nothing
+                // to drain and no point in going on into the program; exit 0 as a stopped worker does.
+                runCatching { conn.flush() }
+                Thread({ kotlin.system.exitProcess(0) }, "kcluster-exit").start()
+                while (true) java.util.concurrent.locks.LockSupport.park()
+            }
         }
     }
 
