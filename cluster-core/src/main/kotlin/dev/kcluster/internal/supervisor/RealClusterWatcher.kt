@@ -44,9 +44,11 @@ import kotlinx.coroutines.flow.asSharedFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.selects.select
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withContext
+import kotlinx.coroutines.withTimeoutOrNull
 import org.slf4j.LoggerFactory
 
 /**
@@ -302,7 +304,17 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                         publish()
                         log.info("standby worker {} promoted to replace crashed worker {} after {} ms", standby.id, old.id, d.delayMillis)
                         emit(ClusterEvent.WorkerRespawned(old, standby, d.delayMillis))
-                        standbys.launch()
+                        // The next standby starts once the promoted one serves: on few cores, a JVM starting beside it
+                        // would slow its first answers, which are what a promotion is for.
+                        scope.launch {
+                            withTimeoutOrNull(config.startTimeout.toMillis()) {
+                                select {
+                                    standby.ready.onAwait {}
+                                    standby.exit.onAwait {}
+                                }
+                            }
+                            standbys.launch()
+                        }
                         return
                     }
                     scope.launch { stopper.stop(standby) }
