@@ -132,6 +132,35 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
         }
     }
 
+    /**
+     * Sends [count] frames of [type], `payloads[i]` with `fds[i]`, with one `sendmsg` for all the descriptors (at most [MAX_FDS_PER_WRITE],
+     * so that they fit the peer's ancillary buffer, and at most 64 KiB of frames). The peer's reader gives the descriptors to the frames in
+     * order. Throws like [send]; on an [IOException] the caller cannot know which descriptors arrived, and the connection is closed.
+     */
+    fun sendWithFds(type: FrameType, payloads: Array<ByteArray?>, fds: Array<FileDescriptor?>, count: Int) {
+        require(type.carriesFd && count in 1..MAX_FDS_PER_WRITE) { "$count $type frames" }
+        val bytes = (0 until count).sumOf { HEADER_SIZE + payloads[it]!!.size }
+        require(bytes <= out.capacity()) { "$count $type frames of $bytes bytes exceed one write" }
+        writeLock.withLock {
+            if (!isOpen) throw ClosedChannelException()
+            try {
+                flushLocked()
+                channel.setOutboundFileDescriptors(*Array(count) { fds[it]!! })
+                for (i in 0 until count) {
+                    val p = payloads[i]!!
+                    dev.kcluster.internal.metrics.IpcCounters.written(p.size)
+                    out.putInt(p.size).put(type.code.toByte()).put(p)
+                }
+                lastSendNanos = System.nanoTime()
+                flushLocked()
+            } catch (e: IOException) {
+                runCatching { channel.setOutboundFileDescriptors() }
+                terminate(e)
+                throw e
+            }
+        }
+    }
+
     /** Writes whatever is buffered. */
     fun flush() {
         writeLock.withLock { flushPendingLocked() }
@@ -204,6 +233,9 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
 
     companion object {
         val EMPTY = ByteArray(0)
+
+        /** Descriptors per [sendWithFds]: 16 + 4 × 32 bytes of SCM_RIGHTS, well inside [FrameReader]'s 256-byte ancillary buffer. */
+        const val MAX_FDS_PER_WRITE: Int = 32
 
         /** Sends closer together than this count as a burst and are coalesced by the flusher thread. */
         val BURST_NANOS: Long = System.getProperty("kcluster.ipc.burstNanos")?.toLongOrNull() ?: 10_000L

@@ -148,4 +148,38 @@ class ConnectionTest :
             a.close()
             b.close()
         }
+
+        test("a batch of frames with one descriptor each, sent in one write, gives each frame its own descriptor") {
+            val (a, b) = pair()
+            val n = Connection.MAX_FDS_PER_WRITE
+            val files = List(3 * n + 1) { i -> Files.createTempFile("kcluster-fd", ".txt").also { Files.writeString(it, "file $i") } }
+            val seen = ConcurrentLinkedQueue<String>()
+            val done = CountDownLatch(files.size)
+            b.on(FrameType.ACCEPTED) { f ->
+                val text = FileInputStream(f.fd!!).use { it.readAllBytes().decodeToString() }
+                seen.add(f.payload.decodeToString() + "=" + text)
+                done.countDown()
+            }
+            b.start()
+            // batches of n, n, n and 1, the last through the one-frame path, as the balancer sends them
+            val inputs = files.map { FileInputStream(it.toFile()) }
+            for (start in files.indices step n) {
+                val count = minOf(n, files.size - start)
+                val payloads = arrayOfNulls<ByteArray>(n)
+                val fds = arrayOfNulls<java.io.FileDescriptor>(n)
+                for (k in 0 until count) {
+                    payloads[k] = "${start + k}".toByteArray()
+                    fds[k] = inputs[start + k].fd
+                }
+                if (count == 1) a.send(FrameType.ACCEPTED, payloads[0]!!, fds[0])
+                else a.sendWithFds(FrameType.ACCEPTED, payloads, fds, count)
+            }
+            inputs.forEach { it.close() }
+            done.await(30, TimeUnit.SECONDS) shouldBe true
+            seen.toList() shouldContainExactly files.indices.map { "$it=file $it" }
+            shouldThrow<IllegalArgumentException> { a.sendWithFds(FrameType.ACCEPTED, arrayOfNulls(n + 1), arrayOfNulls(n + 1), n + 1) }
+            files.forEach(Files::delete)
+            a.close()
+            b.close()
+        }
     })
