@@ -12,7 +12,9 @@ import org.slf4j.LoggerFactory
  * - `stubborn`: never finishes stopping (for forced stops);
  * - `fail-above N`: a worker whose id is above N fails before READY (for reload rollbacks);
  * - `crash`: crashes right after READY (for crash loops);
- * - `flood N`: sends N messages to the watcher right after READY (nothing consumes them under `cluster`).
+ * - `flood N`: sends N messages to the watcher right after READY (nothing consumes them under `cluster`);
+ * - `versioned`: answers "worker <id> <version>\n", the version read at start from the classpath resource `kcl-version.txt` (a jar that the
+ *   tests rewrite between reloads).
  */
 object TestServer {
     @JvmStatic
@@ -21,6 +23,10 @@ object TestServer {
         val id = Cluster.workerId ?: 0
         val failAbove = args.indexOf("fail-above").takeIf { it >= 0 }?.let { args[it + 1].toInt() }
         if (failAbove != null && id > failAbove) throw IllegalStateException("worker $id refuses to start (fail-above $failAbove)")
+        val version =
+            if ("versioned" in args) {
+                " " + (TestServer::class.java.classLoader.getResource("kcl-version.txt") ?: error("no kcl-version.txt")).readText().trim()
+            } else ""
         val server = Cluster.serverSocketFactory().listen("127.0.0.1:0")
         log.info("hello from worker {} args={}", id, args.toList())
         log.info(
@@ -43,7 +49,7 @@ object TestServer {
                 {
                     while (true) {
                         val c = runCatching { server.accept() }.getOrNull() ?: break
-                        c.use { it.write(ByteBuffer.wrap("worker $id\n".toByteArray())) }
+                        c.use { it.write(ByteBuffer.wrap("worker $id$version\n".toByteArray())) }
                     }
                 },
                 "accept",
