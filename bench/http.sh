@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/http.sh: HelloHttp throughput and latency, standalone vs a 2-worker cluster (shared and
 # reuseport sockets, and the watcher's balancer), at 64 and 1000 connections; the request split over the
-# workers (X-Worker-Id) at 64 connections and new connections per second with Connection: close clients;
+# workers (X-Worker-Id) at 64 connections and new connections per second with Connection: close clients (with the watcher's and
+# its accept thread's CPU during that run);
 # then failed requests during two rolling restarts
 # under load, and requests lost when one worker is SIGKILLed under load. Loopback only.
 #
@@ -11,6 +12,7 @@
 #   CLUSTER_THREADS=1 bench/http.sh     # one event loop per worker, standalone keeps its default
 #   MODES="shared balance" bench/http.sh # only these setups (default: standalone shared reuseport balance)
 #   CLUSTER_OPTS="--jvm-defaults off" bench/http.sh   # more `cluster` options (A/B of JVM defaults)
+#   LOAD_TESTS=0 bench/http.sh          # only the tables, without the restarts and the SIGKILL under load
 #
 # Needs: java 17+, wrk (installed with apt-get when missing and running as root), the samples jar
 # (built with Maven when missing). Clusters run under bin/cluster; a rolling restart is SIGHUP to it.
@@ -122,6 +124,19 @@ total() { awk '/requests in/{print $1}' "$1"; }
 errors() {
   awk '/Socket errors/{gsub(",","");for(i=1;i<=NF;i++) if($i ~ /^[0-9]+$/) s+=$i} /Non-2xx/{s+=$NF} END{print s+0}' "$1"
 }
+# ticks PID [THREAD-NAME-PREFIX]: CPU clock ticks (user + system) of PID's threads so far, or of those whose name starts so.
+ticks() {
+  local sum=0 t name
+  for t in /proc/"$1"/task/*; do
+    name="$(cat "$t/comm" 2>/dev/null || true)"
+    [ -n "${2:-}" ] && [[ "$name" != "$2"* ]] && continue
+    # fields 14 and 15 of stat, counted after the ")" that ends the name
+    sum=$((sum + $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0)))
+  done
+  echo "$sum"
+}
+# cpu_pct TICKS-BEFORE TICKS-AFTER SECONDS: percent of one core
+cpu_pct() { awk -v a="$1" -v b="$2" -v s="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.0f%%", 100*(b-a)/hz/s}'; }
 worker_pids() {
   # bin/cluster exec's the JVM, so the watcher is $server_pid either way; workers are its children.
   pgrep -P "$server_pid" -f WorkerMain || true
@@ -152,15 +167,23 @@ for mode in $modes; do
   # split over the workers at c64 (a Lua response hook slows wrk, so it is a run of its own), and
   # new connections per second: every request on a new connection (Connection: close).
   wrk -t"$threads" -c64 -d"${duration}s" -s "$tmp/split.lua" "http://127.0.0.1:$port/" >"$tmp/split" 2>&1 || true
+  w0="$(ticks "$server_pid")"; a0="$(ticks "$server_pid" kcluster-balanc)"
   wrk -t"$threads" -c64 -d"${duration}s" --timeout 10s -H "Connection: close" "http://127.0.0.1:$port/" >"$tmp/close" 2>&1 || true
+  wcpu="-"; acpu="-"
+  if [ "$mode" != standalone ]; then
+    wcpu="$(cpu_pct "$w0" "$(ticks "$server_pid")" "$duration")"
+    [ "$mode" = balance ] && acpu="$(cpu_pct "$a0" "$(ticks "$server_pid" kcluster-balanc)" "$duration")"
+  fi
   split="$(awk '/^split/{n=0; for(i=2;i<=NF;i++){split($i,a,"="); v[i]=a[2]; n+=a[2]} for(i=2;i<=NF;i++) s=s (i>2?"/":"") sprintf("%.1f", 100*v[i]/n); print s}' "$tmp/split")"
-  printf '%-24s %14s %16s %8s\n' "$label" "${split:-?}" "$(rps "$tmp/close")" "$(errors "$tmp/close")" >>"$tmp/extra"
+  printf '%-24s %14s %16s %8s %12s %12s\n' "$label" "${split:-?}" "$(rps "$tmp/close")" "$(errors "$tmp/close")" "$wcpu" "$acpu" >>"$tmp/extra"
   stop_server
 done
 echo
-printf '%-24s %14s %16s %8s\n' "setup" "split % (c64)" "new conns/s" "errors"
+printf '%-24s %14s %16s %8s %12s %12s\n' "setup" "split % (c64)" "new conns/s" "errors" "watcher cpu" "accept cpu"
 cat "$tmp/extra"
+echo "(watcher cpu / accept cpu: the watcher's, and its balancer accept thread's, share of one core during the new-connections run)"
 
+[ "${LOAD_TESTS:-1}" = 1 ] || exit 0
 echo
 load=$((duration * 3)); [ "$load" -lt 30 ] && load=30
 echo "under load (wrk -c64, $load s):"
