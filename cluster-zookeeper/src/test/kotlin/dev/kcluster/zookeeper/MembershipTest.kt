@@ -1,6 +1,7 @@
 package dev.kcluster.zookeeper
 
 import dev.kcluster.ClusterWatcher
+import dev.kcluster.GroupMember
 import dev.kcluster.WatcherConfig
 import dev.kcluster.zookeeper.testing.DslLeaderProgram
 import dev.kcluster.zookeeper.testing.LeaderWorker
