@@ -12,7 +12,9 @@ import org.slf4j.LoggerFactory
  * - `stubborn`: never finishes stopping (for forced stops);
  * - `fail-above N`: a worker whose id is above N fails before READY (for reload rollbacks);
  * - `crash`: crashes right after READY (for crash loops);
- * - `flood N`: sends N messages to the watcher right after READY (nothing consumes them under `cluster`).
+ * - `flood N`: sends N messages to the watcher right after READY (nothing consumes them under `cluster`);
+ * - `http`: answers each connection as HTTP/1.1 (`200`, body "worker <id>", `Connection: close`) after reading the request, and on stop
+ *   closes its listener and finishes the connection in hand before it exits (so a reload under load fails no request).
  */
 object TestServer {
     @JvmStatic
@@ -39,24 +41,39 @@ object TestServer {
                 repeat(n) { k -> Cluster.channel.send(Message.ofString("message $k from worker $id")) }
                 log.info("worker {} sent {} messages", id, n)
             }
-        Thread(
-                {
-                    while (true) {
-                        val c = runCatching { server.accept() }.getOrNull() ?: break
-                        c.use { it.write(ByteBuffer.wrap("worker $id\n".toByteArray())) }
-                    }
-                },
-                "accept",
-            )
-            .apply {
-                isDaemon = true
-                start()
-            }
+        val http = "http" in args
+        val acceptor =
+            Thread(
+                    {
+                        while (true) {
+                            val c = runCatching { server.accept() }.getOrNull() ?: break
+                            runCatching {
+                                c.use { if (http) answerHttp(it, id) else it.write(ByteBuffer.wrap("worker $id\n".toByteArray())) }
+                            }
+                        }
+                    },
+                    "accept",
+                )
+                .apply {
+                    isDaemon = true
+                    start()
+                }
         Cluster.awaitTerminationBlocking()
         log.info("worker {} stopping", id)
+        if (http) {
+            server.close()
+            acceptor.join(5_000)
+        }
         if ("stubborn" in args) {
             log.info("worker {} refuses to stop", id)
             while (true) LockSupport.park()
         }
+    }
+
+    private fun answerHttp(c: java.nio.channels.SocketChannel, id: Int) {
+        val buf = ByteBuffer.allocate(4096)
+        while (c.read(buf) > 0 && !String(buf.array(), 0, buf.position()).contains("\r\n\r\n")) Unit
+        val body = "worker $id\n"
+        c.write(ByteBuffer.wrap("HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n$body".toByteArray()))
     }
 }
