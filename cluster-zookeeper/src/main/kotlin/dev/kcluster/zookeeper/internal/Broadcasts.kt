@@ -43,8 +43,10 @@ internal class Broadcasts(
         started = true
     }
 
-    /** Connected again (or for the first time): look for broadcasts missed meanwhile and watch again. */
-    fun connected() = schedule()
+    /** Connected again: look for broadcasts missed meanwhile and watch again (before [start], the first scan does it). */
+    fun connected() {
+        if (started) schedule()
+    }
 
     fun send(type: String, body: ByteArray) {
         client.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT_SEQUENTIAL).forPath("$path/b-", encode(type, body))

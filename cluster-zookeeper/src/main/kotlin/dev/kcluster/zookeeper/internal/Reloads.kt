@@ -62,7 +62,10 @@ internal class Reloads(
         started = true
     }
 
-    fun connected() = schedule()
+    /** Connected again: look for runs missed meanwhile and watch again (before [start], the first scan does it). */
+    fun connected() {
+        if (started) schedule()
+    }
 
     /** Starts a run and waits for every member's result (on an IO thread; the roll itself goes on without this caller). */
     suspend fun restartAll(): List<HostRestart> =
