@@ -13,7 +13,9 @@ import kotlinx.coroutines.runBlocking
  * - `HOSTS` → `HOSTS <n>` (members it sees);
  * - `BROADCAST <text>` → `SENT <hosts>` or `ERROR <class>: <message>`;
  * - `SIZE <n>` → a broadcast of n raw bytes: `SENT …` or `ERROR …`;
- * - `BURST <n>` → n broadcasts at once: `BURST sent=<k>` and the first error, `ERROR …`, or `none`.
+ * - `BURST <n>` → n broadcasts at once: `BURST sent=<k>` and the first error, `ERROR …`, or `none`;
+ * - `ME` → `ME <member id>`;
+ * - `RESTARTALL` → `RESTARTALL <member>=<outcome>,…` in the order they finished, or `ERROR …`.
  */
 object GroupHost {
     @JvmStatic
@@ -49,6 +51,13 @@ object GroupHost {
             val answer =
                 when (word) {
                     "HOSTS" -> "HOSTS ${watcher.hosts.value.size}"
+                    "ME" -> "ME ${watcher.hosts.value.first { it.pid == ProcessHandle.current().pid() }.id}"
+                    "RESTARTALL" ->
+                        try {
+                            "RESTARTALL " + watcher.restartAllHosts().joinToString(",") { "${it.member}=${it.outcome}" }
+                        } catch (e: Exception) {
+                            "ERROR ${e.javaClass.simpleName}: ${e.message}"
+                        }
                     "BROADCAST" -> attempt(Message.ofString(rest))
                     "SIZE" -> attempt(Message.ofBytes(ByteArray(rest.toInt())))
                     "BURST" -> {
