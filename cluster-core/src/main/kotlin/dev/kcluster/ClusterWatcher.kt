@@ -71,6 +71,37 @@ public interface ClusterWatcher : AutoCloseable {
     /** Sends [message] to every connected worker; returns how many it reached. */
     public fun broadcast(message: Message): Int
 
+    /**
+     * The watchers of this watcher's group ([WatcherConfig.group]), sorted by [GroupMember.id], updated on every change; without a group,
+     * this watcher alone. While ZooKeeper is unreachable it keeps the last list seen.
+     */
+    public val hosts: StateFlow<List<GroupMember>>
+
+    /**
+     * With [allHosts] false, the same as [broadcast]. With [allHosts] true, sends [message] to the serving workers of every host of the
+     * group, this one included: each host delivers it once to its connected workers (standbys get no broadcasts), in the order it was sent.
+     * It blocks until ZooKeeper has stored it (a few ms) and returns how many hosts the group has; delivery is asynchronous. A host that
+     * joins later does not get it. It is for control messages: the payload ([Message.size]) holds at most
+     * [GroupConfig.MAX_BROADCAST_BYTES], and each watcher may send [GroupConfig.BROADCASTS_PER_SECOND] per second (bursts of
+     * [GroupConfig.BROADCAST_BURST]). Without a group it is the local [broadcast] under the same limits, and returns 1.
+     *
+     * @throws IllegalArgumentException when the payload is larger than 64 KiB.
+     * @throws IllegalStateException past the rate limit, when ZooKeeper is not connected (degraded mode), or before [start]; nothing is
+     *   sent then.
+     */
+    public fun broadcast(message: Message, allHosts: Boolean): Int
+
+    /**
+     * Restarts every host of the group, one host at a time: each host runs its own rolling restart (readiness-gated, rolling back as
+     * [restart] does) while it holds the group's reload lock, so at most one host is restarting at any moment. A host that rolls back stops
+     * the roll: the hosts after it are [HostRestart.Outcome.SKIPPED]. A member that dies or leaves meanwhile counts as
+     * [HostRestart.Outcome.GONE] and does not hold up the others. Returns one entry per member of the group when it started, in the order
+     * they finished. Without a group, this host alone ([restart]).
+     *
+     * @throws IllegalStateException when ZooKeeper is not connected or the watcher is not running.
+     */
+    public suspend fun restartAllHosts(): List<HostRestart>
+
     /** Suspends until the watcher has stopped; returns the failure that stopped it, or null for a requested stop. */
     public suspend fun awaitTermination(): Throwable?
 
@@ -88,3 +119,6 @@ public fun ClusterWatcher(config: WatcherConfig): ClusterWatcher = RealClusterWa
 
 /** Sends [value] to every connected worker. */
 public inline fun <reified T> ClusterWatcher.broadcast(value: T): Int = broadcast(Message.of(value))
+
+/** Sends [value] to every connected worker, of every host when [allHosts] (see [ClusterWatcher.broadcast]). */
+public inline fun <reified T> ClusterWatcher.broadcast(value: T, allHosts: Boolean): Int = broadcast(Message.of(value), allHosts)

@@ -122,6 +122,12 @@ public class WatcherConfig private constructor(b: Builder) {
     /** How often each worker ships its measurements to the watcher when [metricsAddress] is set. */
     public val metricsInterval: Duration = b.metricsInterval
 
+    /**
+     * The group of watchers on several hosts this watcher joins once its workers are READY, or null for none (see [GroupConfig]). Needs the
+     * `cluster-zookeeper` module on the watcher's classpath.
+     */
+    public val group: GroupConfig? = b.group
+
     /** Builds a [WatcherConfig]; every setter returns the builder. */
     public class Builder internal constructor(internal val target: String) {
         internal val args = mutableListOf<String>()
@@ -155,6 +161,10 @@ public class WatcherConfig private constructor(b: Builder) {
         internal var messageBufferCount: Int = 10_000
         internal var messageBufferBytes: Long = 64L * 1024 * 1024
         internal var orphanExitGrace: Duration = Duration.ofMillis(50)
+        internal var group: GroupConfig? = null
+
+        /** Joins the group [config] (null: none); see [WatcherConfig.group]. */
+        public fun group(config: GroupConfig?): Builder = apply { group = config }
 
         public fun args(vararg values: String): Builder = apply { args += values }
 

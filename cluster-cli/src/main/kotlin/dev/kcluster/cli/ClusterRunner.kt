@@ -12,6 +12,7 @@ import dev.kcluster.WatcherSignals
 import dev.kcluster.cli.systemd.NotifySocket
 import dev.kcluster.cli.systemd.SystemdNotifier
 import dev.kcluster.handleSignals
+import dev.kcluster.internal.group.setHostRestart
 import dev.kcluster.internal.launch.updateWorkerSettings
 import dev.kcluster.logging.ClusterLog
 import java.io.PrintStream
@@ -46,7 +47,6 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     @Volatile private var control: ControlServer? = null
     @Volatile private var signals: WatcherSignals? = null
     @Volatile private var notifier: SystemdNotifier? = null
-    @Volatile private var group: GroupHandle? = null
 
     /** Every live worker and standby by id (from [ClusterWatcher.events]: standbys are in no other list). */
     private val known = ConcurrentHashMap<Int, ClusterWorker>()
@@ -75,6 +75,8 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         pidFile = pid
         try {
             watcher = ClusterWatcher(config)
+            // A group restart (`reload --all-hosts`, from this host or another) runs this host's own reload, config file included.
+            watcher.setHostRestart { reload("group restart") }
             follow(watcher)
             notifier =
                 NotifySocket.fromEnvironment()?.let {
@@ -111,14 +113,6 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
         if (!stopping()) {
             log.info("cluster ready: {} of {} (watcher pid {})", workers(options.workers), options.target, me)
         }
-        if (options.zookeeper != null && !stopping()) {
-            try {
-                group = ZooKeeperJoin.join(watcher, options)
-            } catch (e: Exception) {
-                runBlocking { watcher.stop() }
-                return fail("cannot join group ${options.group}: ${e.message ?: e}")
-            }
-        }
         val files =
             if (options.watch.isNotEmpty() && !stopping()) {
                 val ignore =
@@ -134,7 +128,6 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
             return 0
         } finally {
             files?.close()
-            group?.close()
         }
     }
 
@@ -182,19 +175,11 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
     private fun handle(request: ControlRequest): Reply =
         when (request.command) {
             "status" -> {
-                val hosts =
-                    if (request.allHosts == true) {
-                        (group ?: throw IllegalArgumentException("this cluster runs without --zookeeper: there are no other hosts")).hosts()
-                    } else {
-                        null
-                    }
+                val hosts = if (request.allHosts == true) hosts() else null
                 Reply(ControlResponse(ok = true, watcherPid = me, status = status(), hosts = hosts))
             }
             "top" -> Reply(ControlResponse(ok = true, watcherPid = me, status = status(withCpu = true)))
-            "reload" -> {
-                val r = runBlocking { reload("control request") }
-                Reply(ControlResponse(ok = !r.rolledBack, error = r.reason, replaced = r.replaced, rolledBack = r.rolledBack))
-            }
+            "reload" -> if (request.allHosts == true) reloadAllHosts() else reloadHere()
             "stop" ->
                 Reply(ControlResponse(ok = true, watcherPid = me)) {
                     if (stopRequests.incrementAndGet() == 1) {
@@ -246,6 +231,44 @@ internal class ClusterRunner(private val options: RunOptions, private val err: P
                     "unknown command '${request.command}' (status, top, reload, stop, scale, restart-worker, kill-worker)"
                 )
         }
+
+    private fun reloadHere(): Reply {
+        val r = runBlocking { reload("control request") }
+        return Reply(ControlResponse(ok = !r.rolledBack, error = r.reason, replaced = r.replaced, rolledBack = r.rolledBack))
+    }
+
+    /** `reload --all-hosts`: every host of the group, one at a time ([ClusterWatcher.restartAllHosts]); each runs its own [reload]. */
+    private fun reloadAllHosts(): Reply {
+        requireGroup()
+        log.info("control request: reloading every host of group {}, one at a time", options.group)
+        val all = runBlocking { watcher.restartAllHosts() }
+        val restarts = all.map { HostRestartStatus(it.member, it.outcome.name, it.replaced, it.reason) }
+        val failed = all.firstOrNull { it.outcome == dev.kcluster.HostRestart.Outcome.ROLLED_BACK }
+        return Reply(ControlResponse(ok = failed == null, error = failed?.reason, rolledBack = failed != null, restarts = restarts))
+    }
+
+    private fun requireGroup() {
+        if (options.config.group == null) throw IllegalArgumentException("this cluster runs without --zookeeper: there are no other hosts")
+    }
+
+    /** The members of the group (`status --all-hosts`). */
+    private fun hosts(): List<HostStatus> {
+        requireGroup()
+        return watcher.hosts.value.map { h ->
+            HostStatus(
+                id = h.id,
+                host = h.host,
+                watcherPid = h.pid,
+                phase = h.phase,
+                workers = h.workers.size,
+                ready = h.workers.count { it.state == "READY" },
+                addresses = h.addresses,
+                startedAtMillis = h.startedAtMillis,
+                leaderWorker = h.leaderWorker,
+                leaderEpoch = h.leaderEpoch,
+            )
+        }
+    }
 
     /** Runs [action] on the live worker or standby [request] names; an unknown id is an answer listing the ids there are. */
     private fun worker(request: ControlRequest, action: (ClusterWorker) -> Reply): Reply {

@@ -66,9 +66,16 @@ internal class StatusCommand(transport: ControlTransport) : ControlCommand("stat
 internal class ReloadCommand(transport: ControlTransport) : ControlCommand("reload", transport) {
     override fun help(context: Context): String =
         "Rolling restart: replaces the workers one at a time, each after its replacement is READY. " +
-            "Exit code 0 when all were replaced, 3 when a replacement failed and the old workers were kept."
+            "Exit code 0 when all were replaced, 3 when a replacement failed and the old workers were kept. " +
+            "With --all-hosts, every host of the ZooKeeper group reloads in turn (one line per host), and a host that rolls back " +
+            "stops the roll (exit code 3)."
+
+    private val allHosts by
+        option("--all-hosts", help = "reload every host of the cluster's ZooKeeper group, one host at a time; a rollback stops the roll")
+            .flag()
 
     override fun run() {
+        if (allHosts) return reloadAllHosts()
         val r = call(ControlRequest("reload"))
         when {
             r.ok -> echo("reloaded: ${r.replaced ?: 0} workers replaced")
@@ -76,7 +83,27 @@ internal class ReloadCommand(transport: ControlTransport) : ControlCommand("relo
             else -> failWith(r.error ?: "reload failed", EXIT_FAILURE)
         }
     }
+
+    private fun reloadAllHosts() {
+        val r = call(ControlRequest("reload", allHosts = true))
+        if (r.restarts == null) failWith(r.error ?: "reload --all-hosts failed", EXIT_FAILURE)
+        reloadAllHostsLines(r).forEach { echo(it) }
+        if (r.rolledBack == true) failWith("a host rolled back; the hosts after it were not reloaded", EXIT_ROLLED_BACK)
+    }
 }
+
+/** `reload --all-hosts`: one line per host. */
+private fun reloadAllHostsLines(r: ControlResponse): List<String> =
+    r.restarts.orEmpty().map { h ->
+        "${h.member}: " +
+            when (h.outcome) {
+                "RESTARTED" -> "reloaded, ${h.replaced} worker${if (h.replaced == 1) "" else "s"} replaced"
+                "ROLLED_BACK" -> "rolled back after ${h.replaced} replaced: ${h.reason?.lineSequence()?.first()}"
+                "SKIPPED" -> "skipped (${h.reason})"
+                "GONE" -> "gone (${h.reason})"
+                else -> "${h.outcome.lowercase()}: ${h.reason}"
+            }
+    }
 
 internal class StopCommand(transport: ControlTransport) : ControlCommand("stop", transport) {
     override fun help(context: Context): String = "Stops the cluster gracefully and waits until the watcher has exited."

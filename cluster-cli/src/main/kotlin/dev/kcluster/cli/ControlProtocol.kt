@@ -25,6 +25,11 @@ import kotlinx.serialization.json.Json
  *              (an error when the cluster runs without --zookeeper)
  *   reload -> {"ok":true,"replaced":2} (after the rolling restart), or
  *             {"ok":false,"rolledBack":true,"replaced":0,"error":"replacement worker 3 for worker 1 failed: ..."}
+ *   reload with "allHosts":true -> once every host of the group is done, one host at a time:
+ *             {"ok":true,"restarts":[{"member":"h1-12","outcome":"RESTARTED","replaced":2},…]}, or with a rollback
+ *             {"ok":false,"rolledBack":true,"error":"…","restarts":[…,{"member":"h2-40","outcome":"ROLLED_BACK","replaced":0,
+ *             "reason":"…"},{"member":"h3-77","outcome":"SKIPPED","reason":"h2-40 rolled back"}]} (GONE: the member left the group
+ *             before it reported; an error when the cluster runs without --zookeeper)
  *   stop   -> {"ok":true,"watcherPid":1} at once; the watcher then stops its workers and exits
  *   scale  -> {"ok":true,"status":{...}} once the cluster has the new size
  *   restart-worker -> {"ok":true,"replaced":1,"detail":"worker 4 replaced by worker 7 (pid 1234)","status":{...}} once the
@@ -54,7 +59,13 @@ internal data class ControlResponse(
     val rolledBack: Boolean? = null,
     val detail: String? = null,
     val hosts: List<HostStatus>? = null,
+    /** `reload` with "allHosts": one entry per host, in the order they finished. */
+    val restarts: List<HostRestartStatus>? = null,
 )
+
+/** One host's part of `reload --all-hosts`: [outcome] is RESTARTED, ROLLED_BACK, SKIPPED or GONE. */
+@Serializable
+internal data class HostRestartStatus(val member: String, val outcome: String, val replaced: Int = 0, val reason: String? = null)
 
 /** One member of the cluster's ZooKeeper group (`status --all-hosts`). */
 @Serializable

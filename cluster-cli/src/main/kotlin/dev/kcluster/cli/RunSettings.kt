@@ -129,6 +129,16 @@ internal data class RunSettings(
         standby?.let(b::standby)
         balance?.let(b::balance)
         metrics?.let { b.metrics(it, metricsInterval ?: Duration.ofSeconds(1)) }
+        if (zookeeper != null && group != null) {
+            val g = dev.kcluster.GroupConfig.builder(zookeeper, group)
+            zkSessionTimeout?.let(g::sessionTimeout)
+            // Credentials: --zk-auth-file, else $KCLUSTER_ZK_AUTH when it is set (read when the watcher starts).
+            when {
+                zkAuthFile != null -> g.credentialsFile(zkAuthFile)
+                System.getenv(dev.kcluster.GroupConfig.CREDENTIALS_VARIABLE) != null -> g.credentialsFromEnvironment()
+            }
+            b.group(g.build())
+        }
         maxMemory?.let(b::maxMemory)
         maxRss?.let(b::maxRss)
         val defaults = WatcherConfig.builder("defaults").build()

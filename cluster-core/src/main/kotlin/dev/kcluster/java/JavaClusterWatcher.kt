@@ -5,6 +5,8 @@ import dev.kcluster.ClusterException
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.ClusterWorker
 import dev.kcluster.ExitReason
+import dev.kcluster.GroupMember
+import dev.kcluster.HostRestart
 import dev.kcluster.Message
 import dev.kcluster.MessageCodec
 import dev.kcluster.RestartResult
@@ -134,6 +136,36 @@ public class JavaClusterWatcher private constructor(private val watcher: Cluster
 
     /** Sends [value] encoded with [codec] to every connected worker; returns how many it reached. */
     public fun <T> broadcast(value: T, codec: MessageCodec<T>): Int = watcher.broadcast(Message.of(value, codec))
+
+    /**
+     * Sends [message] to the serving workers of every host of the group when [allHosts] (see [ClusterWatcher.broadcast]); returns how many
+     * hosts the group has (with [allHosts] false: how many workers it reached here).
+     *
+     * @throws IllegalArgumentException when the payload is larger than 64 KiB.
+     * @throws IllegalStateException past the rate limit or when ZooKeeper is not connected.
+     */
+    public fun broadcast(message: Message, allHosts: Boolean): Int = watcher.broadcast(message, allHosts)
+
+    /** [broadcast] of [text] (a `kotlin.String` message), to every host when [allHosts]. */
+    public fun broadcast(text: String, allHosts: Boolean): Int = watcher.broadcast(Message.ofString(text), allHosts)
+
+    /** The watchers of the group, sorted by id (a snapshot; without a group, this watcher alone). */
+    public fun hosts(): List<GroupMember> = watcher.hosts.value
+
+    /** Calls [listener] with [hosts] now and on every change (see [ClusterWatcher.hosts]). */
+    public fun onHosts(listener: Consumer<List<GroupMember>>): Registration {
+        val job =
+            scope.launch(listenerDispatcher, start = CoroutineStart.UNDISPATCHED) {
+                watcher.hosts.collect { h -> Listeners.deliver("hosts", h) { listener.accept(it) } }
+            }
+        return Registration { job.cancel() }
+    }
+
+    /** Restarts every host of the group, one host at a time ([ClusterWatcher.restartAllHosts]); completes with one entry per host. */
+    public fun restartAllHosts(): CompletableFuture<List<HostRestart>> = scope.future { watcher.restartAllHosts() }
+
+    /** [restartAllHosts], blocking. @throws IllegalStateException when ZooKeeper is not connected or the watcher is not running. */
+    @Throws(InterruptedException::class) public fun restartAllHostsBlocking(): List<HostRestart> = runBlocking { watcher.restartAllHosts() }
 
     /** Calls [listener] with every message from a worker. */
     public fun onMessage(listener: Consumer<WorkerMessage>): Registration {

@@ -14,9 +14,13 @@ import dev.kcluster.ClusterException;
 import dev.kcluster.ClusterWatcher;
 import dev.kcluster.ClusterWorker;
 import dev.kcluster.ExitReason;
+import dev.kcluster.GroupConfig;
+import dev.kcluster.GroupMember;
+import dev.kcluster.HostRestart;
 import dev.kcluster.ListenOptions;
 import dev.kcluster.LocalServerSocketFactory;
 import dev.kcluster.Message;
+import dev.kcluster.MemberWorker;
 import dev.kcluster.MessageCodec;
 import dev.kcluster.ReadyPolicy;
 import dev.kcluster.RestartResult;
@@ -78,6 +82,22 @@ class JavaApiSurfaceTest {
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                 () -> WatcherConfig.builder("x").stopTimeout(Duration.ZERO).build());
         assertTrue(bad.getMessage().contains("stopTimeout"));
+    }
+
+    @Test
+    void groupConfigFromJava() {
+        GroupConfig group = GroupConfig.builder("zk1:2181,zk2:2181", "shop")
+                .sessionTimeout(Duration.ofSeconds(10)).connectionTimeout(Duration.ofSeconds(3))
+                .credentialsFile(Path.of("/etc/shop/zk.auth")).credentialsFromEnvironment().credentialsFromEnvironment("ZK")
+                .leadership(false).hostName("host1")
+                .build();
+        WatcherConfig config = WatcherConfig.builder("com.example.Main").group(group).build();
+        assertEquals("shop", config.getGroup().getName());
+        assertEquals(Duration.ofSeconds(10), config.getGroup().getSessionTimeout());
+        assertEquals("ZK", group.getCredentialsVariable());
+        assertEquals(65536, GroupConfig.MAX_BROADCAST_BYTES);
+        assertNull(WatcherConfig.builder("x").build().getGroup());
+        assertThrows(IllegalArgumentException.class, () -> GroupConfig.builder("", "shop").build());
     }
 
     @Test
@@ -220,6 +240,21 @@ class JavaApiSurfaceTest {
         Registration r4 = w.onEvent(ClusterEvent.WorkerExited.class, (ClusterEvent.WorkerExited e) -> { });
         Registration r5 = w.onWorkerExit((ClusterWorker from, ExitReason why) -> { });
         Flow.Publisher<WorkerMessage> publisher = w.messages();
+        int hostsReached = w.broadcast("to every host", true) + w.broadcast(Message.ofString("m"), true);
+        List<GroupMember> hosts = w.hosts();
+        Registration r6 = w.onHosts((List<GroupMember> members) -> {
+            GroupMember m = members.get(0);
+            String id = m.getId();
+            long pid = m.getPid();
+            List<MemberWorker> ws = m.getWorkers();
+        });
+        CompletableFuture<List<HostRestart>> all = w.restartAllHosts();
+        for (HostRestart h : w.restartAllHostsBlocking()) {
+            String member = h.getMember();
+            HostRestart.Outcome outcome = h.getOutcome();
+            int replaced = h.getReplaced();
+            String reason = h.getReason();
+        }
         r1.close();
         try (Registration r = r2) { }
         w.close();

@@ -3,6 +3,7 @@ package dev.kcluster.dsl
 import dev.kcluster.ClusterEvent
 import dev.kcluster.ClusterWorker
 import dev.kcluster.ExitReason
+import dev.kcluster.GroupConfig
 import dev.kcluster.MessageCodec
 import dev.kcluster.WatcherConfig
 import dev.kcluster.WorkerMessage
@@ -28,6 +29,7 @@ internal constructor(
     internal val restart = RestartSpec()
     internal val timeouts = TimeoutsSpec()
     internal val configBlocks = mutableListOf<WatcherConfig.Builder.() -> Unit>()
+    internal var group: GroupConfig? = null
     internal val messageHandlers = mutableListOf<MessageHandler>()
     internal val eventHandlers = mutableListOf<suspend WatcherScope.(ClusterEvent) -> Unit>()
     internal val startedHandlers = mutableListOf<suspend WatcherScope.() -> Unit>()
@@ -79,6 +81,20 @@ internal constructor(
     public fun timeouts(block: TimeoutsSpec.() -> Unit) {
         configuring("timeouts { }")
         timeouts.block()
+    }
+
+    /**
+     * Joins the watchers of [group] on several hosts over the ZooKeeper ensemble [connect] (`host:port,…`): membership, one leader worker
+     * for the whole group (`onLeadership { }` in workers), cluster-wide broadcasts and restarts (see `GroupConfig`). Needs the
+     * `cluster-zookeeper` module on the classpath.
+     *
+     * ```kotlin
+     * zookeeper("zk1:2181,zk2:2181", group = "shop") { credentialsFile(Path.of("/etc/shop/zk.auth")) }
+     * ```
+     */
+    public fun zookeeper(connect: String, group: String, configure: GroupConfig.Builder.() -> Unit = {}) {
+        configuring("zookeeper")
+        this.group = GroupConfig(connect, group, configure)
     }
 
     /** Any other watcher setting (socket mode, frame size, …), applied last. */

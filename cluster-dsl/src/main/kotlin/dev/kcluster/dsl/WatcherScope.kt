@@ -36,6 +36,13 @@ public class WatcherScope internal constructor(private val control: Control) {
     public inline fun <reified T> broadcast(value: T): Int = broadcast(Message.of(value))
 
     /**
+     * Sends [message] to every worker, of every host of the group when [allHosts] (see `ClusterWatcher.broadcast(message, allHosts)`: at
+     * most 64 KiB, rate limited); standalone, the local broadcast.
+     */
+    public fun broadcast(message: Message, allHosts: Boolean): Int =
+        if (allHosts) control.broadcastAllHosts(message) else control.broadcast(message)
+
+    /**
      * Replaces every worker, one at a time, each after its replacement is READY (see [RestartSpec.rolling]).
      *
      * @throws UnsupportedOperationException when standalone.

@@ -54,6 +54,23 @@ class ClusterSpecTest :
             shouldThrow<IllegalStateException> { spec.workers(3) }.message shouldContain "directly in the cluster { } block"
         }
 
+        test("zookeeper(connect, group) { } reaches WatcherConfig.group") {
+            val config =
+                Runner.config(
+                    ClusterSpec(emptyList())
+                        .apply {
+                            mainClass("x.Main")
+                            zookeeper("zk1:2181,zk2:2181", group = "shop") { sessionTimeout(7.seconds) }
+                            worker {}
+                        }
+                        .freeze(),
+                    null,
+                )
+            config.group!!.connect shouldBe "zk1:2181,zk2:2181"
+            config.group!!.name shouldBe "shop"
+            config.group!!.sessionTimeout shouldBe java.time.Duration.ofSeconds(7)
+        }
+
         test("a caller without main and a foreign command line fail asking for mainClass(…)") {
             shouldThrow<IllegalStateException> { MainClass.find(null, ClusterSpecTest::class.java, "org.example.NoSuchMain x") }
                 .message shouldContain "add mainClass(\"com.example.MainKt\")"

@@ -1,6 +1,9 @@
 package dev.kcluster.zookeeper
 
 import dev.kcluster.ClusterWatcher
+import dev.kcluster.GroupMember
+import dev.kcluster.InternalKclusterApi
+import dev.kcluster.internal.group.GroupHost
 import dev.kcluster.java.Registration
 import dev.kcluster.zookeeper.internal.ConnectString
 import dev.kcluster.zookeeper.internal.RealZooKeeperMembership
@@ -11,7 +14,11 @@ import kotlin.time.toKotlinDuration
 import kotlinx.coroutines.flow.StateFlow
 
 /**
- * Makes a [ClusterWatcher] one member of a group of watchers on several hosts, over ZooKeeper (Apache Curator).
+ * Makes a [ClusterWatcher] one member of a group of watchers on several hosts, over ZooKeeper (Apache Curator). The usual way in is
+ * [dev.kcluster.WatcherConfig.group]: the watcher then joins by itself once its workers are READY, and [ClusterWatcher.hosts],
+ * `broadcast(message, allHosts = true)` and [ClusterWatcher.restartAllHosts] work through it. A membership started here directly (for a
+ * watcher without a group setting) has the same membership and leadership, delivers other hosts' broadcasts, and takes part in their group
+ * restarts.
  * - **Membership.** The watcher registers an ephemeral node `/kcluster/<group>/members/<host>-<pid>` with its host, pid, workers and their
  *   states, listening addresses and start time, kept up to date from [ClusterWatcher.state]; [hosts] lists every member.
  * - **Leadership** (unless turned off). The watchers elect one of them with a Curator `LeaderLatch`; the leading watcher grants leadership
@@ -61,7 +68,10 @@ public interface ZooKeeperMembership : AutoCloseable {
      * Configures and starts a membership for one watcher. Only [connect] and [group] are required. Misconfiguration fails in [start] with
      * an [IllegalArgumentException] that names the fix.
      */
-    public class Builder internal constructor(internal val watcher: ClusterWatcher) {
+    public class Builder internal constructor(private val target: ClusterWatcher?) {
+        internal val watcher: ClusterWatcher
+            get() = checkNotNull(target) { "this builder only checks settings" }
+
         internal var connect: String? = null
         internal var group: String? = null
         internal var sessionTimeout: Duration = 15.seconds
@@ -104,8 +114,15 @@ public interface ZooKeeperMembership : AutoCloseable {
          * @throws IllegalArgumentException for a malformed connect string or group name.
          * @throws ZooKeeperGroupException when ZooKeeper refuses the credentials or access to the group's nodes.
          */
-        @Throws(ZooKeeperGroupException::class)
-        public fun start(): ZooKeeperMembership {
+        @Throws(ZooKeeperGroupException::class) public fun start(): ZooKeeperMembership = start(null)
+
+        @OptIn(InternalKclusterApi::class)
+        internal fun start(host: GroupHost?): RealZooKeeperMembership {
+            val (c, g) = validate()
+            return RealZooKeeperMembership(this, c, g, host).also { it.start() }
+        }
+
+        internal fun validate(): Pair<String, String> {
             val c = requireNotNull(connect) { "ZooKeeperMembership needs connect(\"host:port,…\")" }
             val g = requireNotNull(group) { "ZooKeeperMembership needs group(\"name\")" }
             ConnectString.validate(c)
@@ -113,7 +130,7 @@ public interface ZooKeeperMembership : AutoCloseable {
                 "group name '$g' may hold only letters, digits, '.', '_' and '-'"
             }
             require(sessionTimeout.isPositive() && connectionTimeout.isPositive()) { "timeouts must be positive" }
-            return RealZooKeeperMembership(this, c, g).also { it.start() }
+            return c to g
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.kcluster.zookeeper
 
 import dev.kcluster.ClusterWatcher
+import dev.kcluster.GroupMember
 import dev.kcluster.WatcherConfig
 import dev.kcluster.zookeeper.testing.DslLeaderProgram
 import dev.kcluster.zookeeper.testing.LeaderWorker
@@ -209,6 +210,9 @@ class MembershipTest :
                 c.start()
                 c.blockUntilConnected()
                 shouldThrow<KeeperException.NoAuthException> { c.children.forPath("/kcluster/$group/members") }
+                // the nodes of cluster-wide broadcasts and restarts carry the group's ACL too
+                shouldThrow<KeeperException.NoAuthException> { c.children.forPath("/kcluster/$group/broadcasts") }
+                shouldThrow<KeeperException.NoAuthException> { c.children.forPath("/kcluster/$group/reloads") }
             }
             val b = join(w, "host-b", group) { credentials(ZooKeeperCredentials.parse("kc:s3cret\n")) }
             withTimeout(15_000) { b.hosts.first { it.size == 2 } }

@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory
  * - `crash`: crashes right after READY (for crash loops);
  * - `flood N`: sends N messages to the watcher right after READY (nothing consumes them under `cluster`);
  * - `versioned`: answers "worker <id> <version>\n", the version read at start from the classpath resource `kcl-version.txt` (a jar that the
- *   tests rewrite between reloads).
+ *   tests rewrite between reloads);
+ * - `http`: answers each connection as HTTP/1.1 (`200`, body "worker <id>", `Connection: close`) after reading the request, and on stop
+ *   closes its listener and finishes the connection in hand before it exits (so a reload under load fails no request).
  */
 object TestServer {
     @JvmStatic
@@ -45,24 +47,39 @@ object TestServer {
                 repeat(n) { k -> Cluster.channel.send(Message.ofString("message $k from worker $id")) }
                 log.info("worker {} sent {} messages", id, n)
             }
-        Thread(
-                {
-                    while (true) {
-                        val c = runCatching { server.accept() }.getOrNull() ?: break
-                        c.use { it.write(ByteBuffer.wrap("worker $id$version\n".toByteArray())) }
-                    }
-                },
-                "accept",
-            )
-            .apply {
-                isDaemon = true
-                start()
-            }
+        val http = "http" in args
+        val acceptor =
+            Thread(
+                    {
+                        while (true) {
+                            val c = runCatching { server.accept() }.getOrNull() ?: break
+                            runCatching {
+                                c.use { if (http) answerHttp(it, id) else it.write(ByteBuffer.wrap("worker $id$version\n".toByteArray())) }
+                            }
+                        }
+                    },
+                    "accept",
+                )
+                .apply {
+                    isDaemon = true
+                    start()
+                }
         Cluster.awaitTerminationBlocking()
         log.info("worker {} stopping", id)
+        if (http) {
+            server.close()
+            acceptor.join(5_000)
+        }
         if ("stubborn" in args) {
             log.info("worker {} refuses to stop", id)
             while (true) LockSupport.park()
         }
+    }
+
+    private fun answerHttp(c: java.nio.channels.SocketChannel, id: Int) {
+        val buf = ByteBuffer.allocate(4096)
+        while (c.read(buf) > 0 && !String(buf.array(), 0, buf.position()).contains("\r\n\r\n")) Unit
+        val body = "worker $id\n"
+        c.write(ByteBuffer.wrap("HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n$body".toByteArray()))
     }
 }

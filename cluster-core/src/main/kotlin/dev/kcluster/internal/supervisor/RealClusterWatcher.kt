@@ -5,6 +5,10 @@ import dev.kcluster.ClusterException
 import dev.kcluster.ClusterState
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.ClusterWorker
+import dev.kcluster.GroupMember
+import dev.kcluster.HostRestart
+import dev.kcluster.InternalKclusterApi
+import dev.kcluster.MemberWorker
 import dev.kcluster.Message
 import dev.kcluster.RestartResult
 import dev.kcluster.ServerSocketPipeProvider
@@ -13,6 +17,10 @@ import dev.kcluster.WatcherConfig
 import dev.kcluster.WorkerMessage
 import dev.kcluster.WorkerStatus
 import dev.kcluster.internal.balance.Balancer
+import dev.kcluster.internal.group.BroadcastLimit
+import dev.kcluster.internal.group.GroupExtension
+import dev.kcluster.internal.group.GroupHost
+import dev.kcluster.internal.group.GroupSession
 import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.ipc.IpcHub
 import dev.kcluster.internal.ipc.toPayload
@@ -56,6 +64,7 @@ import org.slf4j.LoggerFactory
  * composes each do one thing: [Spawner] (launch and follow a process), [FrameRouting], [Life] (one worker's states), [RestartPolicy],
  * [HeartbeatMonitor], [StopEscalation], [RollingRestart] and [Scaling].
  */
+@OptIn(InternalKclusterApi::class)
 internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterWatcher {
     private val log = LoggerFactory.getLogger(ClusterWatcher::class.java)
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("kcluster-watcher"))
@@ -85,6 +94,14 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         StandbyPool(config.standby, { spawner }, log, running = { phase == ClusterState.Phase.RUNNING }, changed = ::publish)
     private val hangs = HangHandler(config.javaCommand, scope, log, ::emit)
     @Volatile private var metricsEndpoint: dev.kcluster.internal.metrics.WatcherMetrics? = null
+    private val createdAtMillis = System.currentTimeMillis()
+    private val hostsFlow = MutableStateFlow(listOf(localMember()))
+    private val broadcastLimit = BroadcastLimit()
+    private var groupExtension: GroupExtension? = null
+    @Volatile private var groupSession: GroupSession? = null
+
+    /** What this host runs for its part of a group restart (see `setHostRestart`); null: [restart]. */
+    @Volatile internal var hostRestart: (suspend () -> RestartResult)? = null
     private val recycling =
         Recycling(
             config,
@@ -118,10 +135,21 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     override val listeningAddresses: List<InetSocketAddress>
         get() = provider.addresses
 
+    override val hosts: StateFlow<List<GroupMember>> = hostsFlow.asStateFlow()
+
     override suspend fun start(count: Int) {
         require(count >= 1) { "a cluster needs at least 1 worker, got $count" }
         lifecycle.withLock {
             check(phase == ClusterState.Phase.NEW) { "this watcher was already started; create a new ClusterWatcher to start again" }
+            config.group?.let { g ->
+                val extension =
+                    GroupExtension.load()
+                        ?: throw IllegalStateException(
+                            "group '${g.name}' (ZooKeeper ${g.connect}) needs the cluster-zookeeper module on the watcher's classpath"
+                        )
+                extension.check(g)
+                groupExtension = extension
+            }
             hub = IpcHub(config.startTimeout.toMillis(), config.maxFrameSize)
             provider.adopt(SocketActivation.adopt(log))
             val launcher = Launcher(config)
@@ -179,6 +207,15 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             }
             setPhase(ClusterState.Phase.RUNNING)
             log.info("{} workers ready", count)
+            groupExtension?.let { extension ->
+                try {
+                    groupSession = extension.join(this, config.group!!, groupHost)
+                } catch (e: Exception) {
+                    failure = e
+                    scope.launch { stop() }
+                    throw e
+                }
+            }
             provider.unusedActivated().forEach { log.warn("socket activation: {} is not used by any worker", it) }
             standbys.fill()
             // The class-data archive's training run, once, in the background (see ArchiveTrainer).
@@ -229,7 +266,37 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 .filter { it.life !is Life.Exited }
                 .map { w -> WorkerStatus(w.slot, w.id, w.pid, w.state, w.restarts, w.startedAt) }
         stateFlow.value = ClusterState(phase, ws)
+        if (groupSession == null) hostsFlow.value = listOf(localMember())
     }
+
+    /** This watcher as a one-host group (the [hosts] of a watcher without a group, or before it joined). */
+    private fun localMember(): GroupMember {
+        val s = stateFlow.value
+        val host = config.group?.hostName ?: LocalHost.name
+        return GroupMember(
+            id = "$host-${LocalHost.pid}",
+            host = host,
+            pid = LocalHost.pid,
+            phase = s.phase.name,
+            workers = s.workers.map { MemberWorker(it.slot, it.id, it.pid, it.state.name) },
+            addresses = provider.addresses.map { "${it.hostString}:${it.port}" },
+            startedAtMillis = createdAtMillis,
+        )
+    }
+
+    private val groupHost =
+        object : GroupHost {
+            override fun hosts(members: List<GroupMember>) {
+                hostsFlow.value = members.ifEmpty { listOf(localMember()) }
+            }
+
+            override fun deliver(type: String, body: ByteArray) {
+                val reached = broadcast(Message.raw(type, body))
+                log.debug("cluster-wide broadcast of {} delivered to {} workers", type, reached)
+            }
+
+            override suspend fun restartHost(): RestartResult = hostRestart?.invoke() ?: restart()
+        }
 
     private fun changed(w: RealWorker, before: Life, after: Life) {
         if (after === Life.Ready && before !== Life.Ready) emit(ClusterEvent.WorkerReady(w))
@@ -360,6 +427,11 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 return@withContext
             }
             heartbeat?.cancel()
+            // Leave the group first: leadership moves to another host before this one's workers go.
+            groupSession?.let { g ->
+                groupSession = null
+                runCatching { g.close() }.onFailure { log.warn("leaving the group: {}", it.toString()) }
+            }
             live.values.toList().map { w -> scope.async { stopper.stop(w) } }.awaitAll()
             hub.close()
             balancer?.close()
@@ -476,6 +548,40 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
     override fun broadcast(message: Message): Int {
         val payload = message.toPayload()
         return workers.count { w -> runCatching { (w as RealWorker).conn?.send(FrameType.MESSAGE, payload) != null }.getOrDefault(false) }
+    }
+
+    override fun broadcast(message: Message, allHosts: Boolean): Int {
+        if (!allHosts) return broadcast(message)
+        val session = groupSession
+        if (config.group != null && session == null) {
+            throw IllegalStateException(
+                "cannot broadcast to all hosts: this watcher has not joined group '${config.group?.name}' (it is ${phase.name.lowercase()})"
+            )
+        }
+        broadcastLimit.take(message.size)
+        if (session == null) {
+            broadcast(message)
+            return 1
+        }
+        return try {
+            session.broadcast(message.type, message.rawBody())
+        } catch (e: Exception) {
+            broadcastLimit.refund() // not sent: it does not count
+            throw e
+        }
+    }
+
+    override suspend fun restartAllHosts(): List<HostRestart> {
+        val session = groupSession
+        if (config.group != null && session == null) {
+            throw IllegalStateException(
+                "cannot restart all hosts: this watcher has not joined group '${config.group?.name}' (it is ${phase.name.lowercase()})"
+            )
+        }
+        if (session != null) return session.restartAllHosts()
+        val r = groupHost.restartHost()
+        val outcome = if (r.rolledBack) HostRestart.Outcome.ROLLED_BACK else HostRestart.Outcome.RESTARTED
+        return listOf(HostRestart(localMember().id, outcome, r.replaced, r.reason))
     }
 
     override suspend fun awaitTermination(): Throwable? = terminated.await()

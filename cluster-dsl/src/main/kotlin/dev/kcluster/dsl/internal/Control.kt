@@ -13,6 +13,8 @@ internal interface Control {
 
     fun broadcast(message: Message): Int
 
+    fun broadcastAllHosts(message: Message): Int
+
     suspend fun restart(): RestartResult
 
     suspend fun scale(count: Int)
@@ -29,6 +31,8 @@ internal class WatcherControl(private val watcher: ClusterWatcher, private val r
         get() = watcher.listeningAddresses
 
     override fun broadcast(message: Message) = watcher.broadcast(message)
+
+    override fun broadcastAllHosts(message: Message) = watcher.broadcast(message, allHosts = true)
 
     override suspend fun restart() = watcher.restart()
 

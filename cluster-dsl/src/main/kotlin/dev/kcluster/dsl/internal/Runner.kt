@@ -67,6 +67,7 @@ internal object Runner {
         t.heartbeat?.let { (interval, timeout) -> b.heartbeatInterval(interval).heartbeatTimeout(timeout) }
         r.maxCrashes?.let { (n, window) -> b.maxRestarts(n, window) }
         r.maxBackoff?.let(b::maxBackoff)
+        spec.group?.let(b::group)
         spec.configBlocks.forEach { b.it() }
         return b.build()
     }

@@ -71,6 +71,8 @@ internal class LocalControl(private val local: LocalWorker) : Control {
 
     override fun broadcast(message: Message): Int = 1.also { local.send(message) }
 
+    override fun broadcastAllHosts(message: Message): Int = broadcast(message)
+
     override suspend fun restart(): RestartResult = unsupported("restart()")
 
     override suspend fun scale(count: Int) = unsupported("scale(n)")

@@ -7,12 +7,15 @@ import org.apache.zookeeper.data.ACL
 import org.apache.zookeeper.data.Id
 import org.apache.zookeeper.server.auth.DigestAuthenticationProvider
 
-/** Where a group lives: `/kcluster/<group>/{members,leader,epoch}`. */
+/** Where a group lives: `/kcluster/<group>/{members,leader,epoch,broadcasts,reloads,reload-lock}`. */
 internal class GroupPaths(group: String) {
     val root = "/kcluster/$group"
     val members = "$root/members"
     val leader = "$root/leader"
     val epoch = "$root/epoch"
+    val broadcasts = "$root/broadcasts"
+    val reloads = "$root/reloads"
+    val reloadLock = "$root/reload-lock"
 
     fun member(id: String) = "$members/$id"
 }

@@ -2,10 +2,15 @@ package dev.kcluster.zookeeper.internal
 
 import dev.kcluster.ClusterEvent
 import dev.kcluster.ClusterWatcher
+import dev.kcluster.GroupMember
+import dev.kcluster.HostRestart
+import dev.kcluster.InternalKclusterApi
+import dev.kcluster.Message
+import dev.kcluster.MessageCodec
+import dev.kcluster.internal.group.GroupHost
+import dev.kcluster.internal.group.GroupSession
 import dev.kcluster.java.Registration
 import dev.kcluster.zookeeper.GroupConnection
-import dev.kcluster.zookeeper.GroupMember
-import dev.kcluster.zookeeper.MemberWorker
 import dev.kcluster.zookeeper.ZooKeeperGroupException
 import dev.kcluster.zookeeper.ZooKeeperMembership
 import java.net.InetAddress
@@ -35,14 +40,23 @@ import org.apache.zookeeper.KeeperException
 import org.apache.zookeeper.data.Stat
 import org.slf4j.LoggerFactory
 
-/** The membership of one watcher: its member node, the members cache, the connection state and its [LeaderRole]. */
-internal class RealZooKeeperMembership(b: ZooKeeperMembership.Builder, private val connect: String, override val group: String) :
-    ZooKeeperMembership {
+/**
+ * The membership of one watcher: its member node, the members cache, the connection state, its [LeaderRole], and the cluster-wide actions
+ * ([Broadcasts], [Reloads]). [host] is the watcher's side when it joined through `WatcherConfig.group`; a membership started directly
+ * delivers broadcasts with [ClusterWatcher.broadcast] and restarts with [ClusterWatcher.restart].
+ */
+@OptIn(InternalKclusterApi::class)
+internal class RealZooKeeperMembership(
+    b: ZooKeeperMembership.Builder,
+    private val connect: String,
+    override val group: String,
+    private val host: GroupHost? = null,
+) : ZooKeeperMembership, GroupSession {
     private val log = LoggerFactory.getLogger(ZooKeeperMembership::class.java)
     private val watcher: ClusterWatcher = b.watcher
-    private val host = b.hostName ?: runCatching { InetAddress.getLocalHost().hostName }.getOrDefault("localhost")
+    private val hostName = b.hostName ?: runCatching { InetAddress.getLocalHost().hostName }.getOrDefault("localhost")
     private val pid = ProcessHandle.current().pid()
-    override val memberId: String = "$host-$pid"
+    override val memberId: String = "$hostName-$pid"
     private val paths = GroupPaths(group)
     private val credentials = b.credentials
     private val connectionTimeout = b.connectionTimeout
@@ -70,6 +84,11 @@ internal class RealZooKeeperMembership(b: ZooKeeperMembership.Builder, private v
         if (b.leadership) LeaderRole(client, paths.leader, memberId, watcher, epochs, log) { kick.trySend(Unit) } else null
 
     private val hostsState = MutableStateFlow<List<GroupMember>>(emptyList())
+    private val broadcasts =
+        Broadcasts(client, paths.broadcasts, memberId, log) { type, body ->
+            if (host != null) host.deliver(type, body) else watcher.broadcast(Message.of(body, rawCodec(type)))
+        }
+    private val reloads = Reloads(client, paths, memberId, log, hostsState) { host?.restartHost() ?: watcher.restart() }
     override val hosts: StateFlow<List<GroupMember>>
         get() = hostsState
 
@@ -92,6 +111,8 @@ internal class RealZooKeeperMembership(b: ZooKeeperMembership.Builder, private v
                 leader?.connected()
                 changeConnection(GroupConnection.CONNECTED)
                 kick.trySend(Unit)
+                broadcasts.connected()
+                reloads.connected()
             }
             ConnectionState.SUSPENDED,
             ConnectionState.READ_ONLY -> {
@@ -136,6 +157,8 @@ internal class RealZooKeeperMembership(b: ZooKeeperMembership.Builder, private v
             watcher.events.collect { e -> if (e is ClusterEvent.WorkerExited || e is ClusterEvent.WorkerReady) kick.trySend(Unit) }
         }
         scope.launch { syncLoop() }
+        scope.launch { cleanLoop() }
+        host?.let { h -> listenerScope.launch { hostsState.collect { h.hosts(it) } } }
         kick.trySend(Unit)
         if (connected)
             runCatching {
@@ -172,6 +195,13 @@ internal class RealZooKeeperMembership(b: ZooKeeperMembership.Builder, private v
             } catch (_: KeeperException.NodeExistsException) {}
             client.children.forPath(paths.members)
             epochs.ensure()
+            for (p in listOf(paths.broadcasts, paths.reloads)) {
+                try {
+                    client.create().forPath(p)
+                } catch (_: KeeperException.NodeExistsException) {}
+            }
+            broadcasts.start()
+            reloads.start()
         } catch (e: KeeperException.NoAuthException) {
             throw ZooKeeperGroupException(describe(e), e)
         } catch (e: KeeperException.AuthFailedException) {
@@ -192,7 +222,7 @@ internal class RealZooKeeperMembership(b: ZooKeeperMembership.Builder, private v
         }
 
     private fun writeMember() {
-        val data = json.encodeToString(GroupMember.serializer(), me())
+        val data = json.encodeToString(MemberNode.serializer(), me())
         if (data == nodeWritten) return
         val path = paths.member(memberId)
         val bytes = data.encodeToByteArray()
@@ -221,15 +251,15 @@ internal class RealZooKeeperMembership(b: ZooKeeperMembership.Builder, private v
         nodeWritten = data
     }
 
-    private fun me(): GroupMember {
+    private fun me(): MemberNode {
         val s = watcher.state.value
         val g = leader?.grant
-        return GroupMember(
+        return MemberNode(
             id = memberId,
-            host = host,
+            host = hostName,
             pid = pid,
             phase = s.phase.name,
-            workers = s.workers.map { MemberWorker(it.slot, it.id, it.pid, it.state.name) },
+            workers = s.workers.map { WorkerNode(it.slot, it.id, it.pid, it.state.name) },
             addresses = watcher.listeningAddresses.map { "${it.hostString}:${it.port}" },
             startedAtMillis = startedAt,
             leaderWorker = g?.worker?.id,
@@ -244,7 +274,9 @@ internal class RealZooKeeperMembership(b: ZooKeeperMembership.Builder, private v
             c.stream()
                 .filter { it.path.startsWith(prefix) && it.path.indexOf('/', prefix.length) < 0 }
                 .toList()
-                .mapNotNull { d -> runCatching { json.decodeFromString(GroupMember.serializer(), d.data.decodeToString()) }.getOrNull() }
+                .mapNotNull { d ->
+                    runCatching { json.decodeFromString(MemberNode.serializer(), d.data.decodeToString()).toMember() }.getOrNull()
+                }
                 .sortedBy { it.id }
     }
 
@@ -283,9 +315,48 @@ internal class RealZooKeeperMembership(b: ZooKeeperMembership.Builder, private v
         return Registration { job.cancel() }
     }
 
+    override fun broadcast(type: String, body: ByteArray): Int {
+        check(connectionState.value == GroupConnection.CONNECTED) {
+            "ZooKeeper is not connected (${connectionState.value.name.lowercase()}, degraded mode): the cluster-wide broadcast was not sent"
+        }
+        broadcasts.send(type, body)
+        return hostsState.value.size.coerceAtLeast(1)
+    }
+
+    override suspend fun restartAllHosts(): List<HostRestart> {
+        check(connectionState.value == GroupConnection.CONNECTED) {
+            "ZooKeeper is not connected (${connectionState.value.name.lowercase()}, degraded mode): no host was restarted"
+        }
+        check(watcher.state.value.phase == dev.kcluster.ClusterState.Phase.RUNNING) {
+            "cannot restart all hosts: this watcher is not running"
+        }
+        return reloads.restartAll()
+    }
+
+    /**
+     * Every [CLEAN_MILLIS], the member that cleans (the leading watcher; without one, the first member) deletes old broadcasts and runs.
+     */
+    private suspend fun cleanLoop() {
+        while (true) {
+            delay(CLEAN_MILLIS)
+            if (connectionState.value != GroupConnection.CONNECTED) continue
+            val members = hostsState.value
+            val cleaner = isLeading.value || (members.none { it.leaderWorker != null } && members.firstOrNull()?.id == memberId)
+            if (!cleaner) continue
+            try {
+                broadcasts.clean()
+                reloads.clean()
+            } catch (e: Exception) {
+                log.debug("cleaning old broadcasts and restarts: {}", e.toString())
+            }
+        }
+    }
+
     override fun close() {
         if (connectionState.value == GroupConnection.CLOSED) return
         connectionState.value = GroupConnection.CLOSED
+        broadcasts.close()
+        reloads.close()
         scope.cancel()
         leader?.close()
         if (nodeWritten != null) runCatching { client.delete().forPath(paths.member(memberId)) }
@@ -296,3 +367,15 @@ internal class RealZooKeeperMembership(b: ZooKeeperMembership.Builder, private v
         listenerThread.shutdown()
     }
 }
+
+private const val CLEAN_MILLIS = 30_000L
+
+/** Delivers a broadcast's bytes under their original type name (for a membership started without `WatcherConfig.group`). */
+private fun rawCodec(type: String): MessageCodec<ByteArray> =
+    object : MessageCodec<ByteArray> {
+        override val type = type
+
+        override fun encode(value: ByteArray) = value
+
+        override fun decode(bytes: ByteArray) = bytes
+    }
