@@ -6,10 +6,15 @@ import dev.kcluster.testing.awaitUntil
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldHaveSize
+import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
+import java.net.InetAddress
+import java.net.ServerSocket
+import java.net.Socket
 import java.nio.file.Files
 import java.nio.file.attribute.PosixFilePermissions
+import java.util.concurrent.CopyOnWriteArrayList
 import kotlinx.serialization.builtins.ListSerializer
 import org.apache.curator.test.TestingServer
 
@@ -76,6 +81,37 @@ class ZooKeeperCommandIT :
                 }
                 h.run("stop", "-p", "$pb").code shouldBe 0
                 b.awaitExit() shouldBe 0
+            }
+        }
+
+        test("a ZooKeeper that never answers: the cluster starts in degraded mode after the connection timeout, serves, and stops") {
+            // accepts connections and never says a word
+            ServerSocket(0, 50, InetAddress.getLoopbackAddress()).use { silent ->
+                val held = CopyOnWriteArrayList<Socket>()
+                Thread { runCatching { while (true) held += silent.accept() } }
+                    .apply {
+                        isDaemon = true
+                        start()
+                    }
+                val p = h.dir.resolve("silent.pid")
+                val t0 = System.nanoTime()
+                val s = h.start("-w", "1", "-p", "$p", "--zookeeper", "127.0.0.1:${silent.localPort}", "--group", "silent", *base, target)
+                withClue({ "$s" }) {
+                    awaitUntil("the degraded mode is logged", 30_000) { "did not answer" in s.stderr }
+                    val ms = (System.nanoTime() - t0) / 1_000_000
+                    println("NUMBER cluster with a silent ZooKeeper: degraded mode logged after $ms ms")
+                    s.stderr shouldContain "degraded mode"
+                    s.stderr.lines().count { "did not answer" in it } shouldBe 1
+                    h.status(p).workers.single().state shouldBe "READY"
+                    h.run("status", "-p", "$p", "--all-hosts").let { r ->
+                        r.code shouldBe 0
+                        r.stdout shouldContain "0 hosts"
+                    }
+                    held.size shouldBeGreaterThan 0
+                    h.run("stop", "-p", "$p").code shouldBe 0
+                    s.awaitExit(30) shouldBe 0
+                }
+                held.forEach { it.close() }
             }
         }
 

@@ -5,11 +5,16 @@ import dev.kcluster.WatcherConfig
 import dev.kcluster.zookeeper.ZooKeeperMembership
 import kotlin.time.Duration.Companion.milliseconds
 import kotlin.time.Duration.Companion.seconds
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.distinctUntilChanged
+import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 
 /**
- * A watcher in its own JVM, a member of a group: args `CONNECT GROUP WORKERS PORT LOGFILE SESSION_MS`. Starts WORKERS LeaderWorkers, joins,
- * prints "JOINED <pid>", and runs until killed.
+ * A watcher in its own JVM, a member of a group: args `CONNECT GROUP WORKERS PORT LOGFILE SESSION_MS [HOSTNAME]`. Starts WORKERS
+ * LeaderWorkers, joins, prints "JOINED <pid> <connection> <member id>", then every change as a line: `CONNECTION <state>`, `HOSTS <member
+ * id>…`, `LEADING <bool>`; runs until killed.
  */
 object GroupWatcher {
     @JvmStatic
@@ -29,9 +34,19 @@ object GroupWatcher {
                 group(group)
                 sessionTimeout(sessionMs.toLong().milliseconds)
                 connectionTimeout(5.seconds)
+                args.getOrNull(6)?.let { hostName(it) }
             }
-        println("JOINED ${ProcessHandle.current().pid()} ${membership.connection.value}")
+        println("JOINED ${ProcessHandle.current().pid()} ${membership.connection.value} ${membership.memberId}")
         System.out.flush()
+        fun <T> report(flow: Flow<T>, line: (T) -> String) = launch {
+            flow.distinctUntilChanged().collect {
+                println(line(it))
+                System.out.flush()
+            }
+        }
+        report(membership.connection) { "CONNECTION $it" }
+        report(membership.hosts.map { h -> h.map { it.id } }) { "HOSTS ${it.joinToString(" ")}".trim() }
+        report(membership.isLeading) { "LEADING $it" }
         Runtime.getRuntime()
             .addShutdownHook(
                 Thread {

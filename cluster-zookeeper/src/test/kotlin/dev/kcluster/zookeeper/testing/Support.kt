@@ -29,17 +29,27 @@ suspend fun awaitUntil(what: String, timeoutMillis: Long = 30_000, condition: ()
     }
 }
 
-/** A JVM of this test classpath, its stdout lines in [lines], its stderr in [stderr]. */
+/** A JVM of this test classpath, its stdout lines in [lines] (taken by [awaitLine]) and in [seen] (kept), its stderr in [stderr]. */
 class Jvm(val process: Process, val stderr: File) {
     val lines = LinkedBlockingQueue<String>()
+    val seen = CopyOnWriteArrayList<String>()
     val pid: Long
         get() = process.pid()
 
     init {
-        Thread({ BufferedReader(InputStreamReader(process.inputStream)).forEachLine { lines.add(it) } }, "jvm-out").apply {
-            isDaemon = true
-            start()
-        }
+        Thread(
+                {
+                    BufferedReader(InputStreamReader(process.inputStream)).forEachLine {
+                        seen.add(it)
+                        lines.add(it)
+                    }
+                },
+                "jvm-out",
+            )
+            .apply {
+                isDaemon = true
+                start()
+            }
     }
 
     /** The first stdout line starting with [prefix], waiting up to [timeoutMillis]. */
@@ -65,10 +75,12 @@ class Jvm(val process: Process, val stderr: File) {
 
 private val started = CopyOnWriteArrayList<Jvm>()
 
-fun startJvm(main: Class<*>, vararg args: String): Jvm {
+/** Starts [main] in a JVM of this test classpath, behind the command prefix [wrapper] (e.g. `ip netns exec NAME`) if given. */
+fun startJvm(main: Class<*>, vararg args: String, wrapper: List<String> = emptyList()): Jvm {
     val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
     val cmd =
-        listOf(java) +
+        wrapper +
+            listOf(java) +
             TEST_JVM +
             listOf("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), main.name) +
             args
