@@ -26,6 +26,8 @@ internal class SystemdNotifier(
     private val pid: Long = ProcessHandle.current().pid(),
 ) {
     private var started = false
+    /** Workers that reported READY before [started]. */
+    private val startedIds = HashSet<Int>()
     private var reloading = false
     private var reloaded = 0
     private var stopping = false
@@ -74,8 +76,10 @@ internal class SystemdNotifier(
             is ClusterEvent.WorkerReady ->
                 when {
                     reloading -> socket.send("STATUS=reloading ${++reloaded}/$n")
+                    // Counted from the events, not from the workers' states: read from the states, the first event
+                    // could already see every worker READY, and the next one would repeat the status.
                     !started ->
-                        if (n > 0 && ready() == n) {
+                        if (startedIds.add(event.worker.id) && n > 0 && startedIds.size >= n) {
                             started = true
                             socket.send("READY=1\nMAINPID=$pid\nSTATUS=$n/$n workers ready")
                         }
