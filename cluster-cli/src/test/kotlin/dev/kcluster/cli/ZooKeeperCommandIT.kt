@@ -105,7 +105,9 @@ class ZooKeeperCommandIT :
                     h.status(p).workers.single().state shouldBe "READY"
                     h.run("status", "-p", "$p", "--all-hosts").let { r ->
                         r.code shouldBe 0
-                        r.stdout shouldContain "0 hosts"
+                        // not joined yet: the hosts are this watcher alone (ClusterWatcher.hosts without a group)
+                        r.stdout shouldContain "1 host\n"
+                        r.stdout shouldContain "  ${s.pid}  RUNNING  1/1 ready"
                     }
                     held.size shouldBeGreaterThan 0
                     h.run("stop", "-p", "$p").code shouldBe 0
