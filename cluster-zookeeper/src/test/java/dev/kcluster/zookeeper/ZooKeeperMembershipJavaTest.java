@@ -43,7 +43,9 @@ class ZooKeeperMembershipJavaTest {
                  Registration h = group.onHosts(hosts::add);
                  Registration c = group.onConnection(states::add)) {
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (System.nanoTime() < end && (hosts.isEmpty() || hosts.get(hosts.size() - 1).isEmpty() || !group.isLeading().getValue())) {
+                // listeners run on their own thread: wait for both to have been told, not only for the leader latch
+                while (System.nanoTime() < end && (hosts.isEmpty() || hosts.get(hosts.size() - 1).isEmpty() || !group.isLeading().getValue()
+                        || states.isEmpty() || states.get(states.size() - 1) != GroupConnection.CONNECTED)) {
                     Thread.sleep(20); // polling a condition with a deadline, not synchronising by sleep
                 }
                 List<GroupMember> last = hosts.get(hosts.size() - 1);
