@@ -241,15 +241,9 @@ internal class Balancer(private val strategy: BalanceStrategy, private val provi
         val b = m.batch
         val n = b.count
         val sent =
-            synchronized(m.lock) {
-                if (!routable(m)) return@synchronized false
-                try {
-                    if (n == 1) m.conn.send(FrameType.ACCEPTED, b.payloads[0]!!, b.fds[0])
-                    else m.conn.sendWithFds(FrameType.ACCEPTED, b.payloads, b.fds, n)
-                    true
-                } catch (e: IOException) {
-                    false
-                }
+            trySend(m) { c ->
+                if (n == 1) c.send(FrameType.ACCEPTED, b.payloads[0]!!, b.fds[0])
+                else c.sendWithFds(FrameType.ACCEPTED, b.payloads, b.fds, n)
             }
         if (sent) passed.addAndGet(n.toLong()) else m.sent.addAndGet(-n.toLong())
         for (i in 0 until n) {
@@ -273,18 +267,8 @@ internal class Balancer(private val strategy: BalanceStrategy, private val provi
         while (true) {
             val m = choose(l, remote, excluded) ?: break
             excluded += m
-            val sent =
-                synchronized(m.lock) {
-                    if (!routable(m)) return@synchronized false
-                    try {
-                        m.conn.send(FrameType.ACCEPTED, payload, fd)
-                        m.sent.incrementAndGet()
-                        true
-                    } catch (e: IOException) {
-                        false
-                    }
-                }
-            if (sent) {
+            if (trySend(m) { it.send(FrameType.ACCEPTED, payload, fd) }) {
+                m.sent.incrementAndGet()
                 passed.incrementAndGet()
                 socket.closeQuietly()
                 return
@@ -292,6 +276,18 @@ internal class Balancer(private val strategy: BalanceStrategy, private val provi
         }
         socket.closeQuietly()
     }
+
+    /** Sends to [m] with [send], under its lock and only while it is routable (see [retire]); false when it was not or the send failed. */
+    private inline fun trySend(m: Member, send: (Connection) -> Unit): Boolean =
+        synchronized(m.lock) {
+            routable(m) &&
+                try {
+                    send(m.conn)
+                    true
+                } catch (e: IOException) {
+                    false
+                }
+        }
 
     private fun choose(l: Listener, remote: InetSocketAddress, tried: Set<Member>): Member? {
         val candidates = l.members.filter { it !in tried && routable(it) }
