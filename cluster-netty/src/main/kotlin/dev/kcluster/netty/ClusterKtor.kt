@@ -48,10 +48,19 @@ public object ClusterKtor {
         configure: NettyApplicationEngine.Configuration.() -> Unit = {},
         module: Application.() -> Unit,
     ): ClusterKtorServer {
-        val socket = Cluster.serverSocketFactory().listen(address, options.listenOptions)
-        val bound = socket.localAddress as InetSocketAddress
+        // The event loops first: a standby is held inside listen() until it is promoted (see ClusterNetty.start).
         val boss = NioEventLoopGroup(options.bossThreads)
         val workers = NioEventLoopGroup(options.effectiveWorkerThreads())
+        val socket =
+            try {
+                (boss + workers).map { it.submit {} }.forEach { it.syncUninterruptibly() }
+                Cluster.serverSocketFactory().listen(address, options.listenOptions)
+            } catch (e: Throwable) {
+                boss.shutdownGracefully(0, 0, TimeUnit.SECONDS)
+                workers.shutdownGracefully(0, 0, TimeUnit.SECONDS)
+                throw e
+            }
+        val bound = socket.localAddress as InetSocketAddress
         val drainer = ServerDrainer(options.idleGrace, options.lingerTimeout, options.drainTimeout)
         var serverChannel: io.netty.channel.Channel? = null
         try {

@@ -37,24 +37,30 @@ public object ClusterNetty {
     @JvmOverloads
     @Throws(IOException::class)
     public fun start(address: String, childHandler: ChannelHandler, options: ServeOptions = ServeOptions.DEFAULT): ClusterNettyServer {
-        val socket = Cluster.serverSocketFactory().listen(address, options.listenOptions)
+        // Everything that does not need the socket comes first: a standby is held inside listen() until it is promoted, so the event
+        // loops, their threads and the bootstrap are ready by then and a promotion only waits for the socket and the registration.
         val boss = NioEventLoopGroup(options.bossThreads)
         val workers = NioEventLoopGroup(options.effectiveWorkerThreads())
+        var socket: java.nio.channels.ServerSocketChannel? = null
         try {
+            (boss + workers).map { it.submit {} }.forEach { it.syncUninterruptibly() }
             val drainer = ServerDrainer(options.idleGrace, options.lingerTimeout, options.drainTimeout)
-            val channel =
+            val bootstrap =
                 ServerBootstrap()
                     .group(boss, workers)
-                    .channelFactory(ChannelFactory<ServerSocketChannel> { serverChannelFor(socket, options) })
                     .childOption(ChannelOption.TCP_NODELAY, options.listenOptions.tcpNoDelay)
                     .childHandler(drainer.childHandler(childHandler))
+            val listening = Cluster.serverSocketFactory().listen(address, options.listenOptions).also { socket = it }
+            val channel =
+                bootstrap
+                    .channelFactory(ChannelFactory<ServerSocketChannel> { serverChannelFor(listening, options) })
                     .register()
                     .syncUninterruptibly()
                     .channel()
             Cluster.ready()
             return ClusterNettyServer(channel, boss, workers, drainer)
         } catch (e: Throwable) {
-            socket.close()
+            socket?.close()
             boss.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS)
             workers.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS)
             throw e
