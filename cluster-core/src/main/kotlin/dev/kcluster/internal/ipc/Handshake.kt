@@ -10,7 +10,8 @@ internal object Handshake {
 
     /** The largest HELLO frame payload a watcher reads from an unauthenticated peer. */
     const val MAX_HELLO = 4096
-    private val random = SecureRandom()
+    // Lazy: only a watcher makes keys, and seeding a SecureRandom costs a worker's start tens of milliseconds.
+    private val random by lazy { SecureRandom() }
 
     fun newKey(): ByteArray = ByteArray(KEY_BYTES).also(random::nextBytes)
 
