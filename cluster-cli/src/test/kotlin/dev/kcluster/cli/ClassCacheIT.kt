@@ -126,6 +126,14 @@ class ClassCacheIT :
                 if (opened.size >= 2 && mapped.size >= 2) true else null
             }
             second.has("class cache: created") shouldBe false
+            // The workers load junixsocket's library from the cache's private copy (NativeLibraryCopy), not from a temporary file.
+            val workerPids =
+                second.process.toHandle().children().toList().filter { it.info().commandLine().orElse("").contains("WorkerMain") }
+            workerPids shouldHaveSize 2
+            for (p in workerPids) {
+                val maps = Files.readString(Path.of("/proc/${p.pid()}/maps"))
+                maps shouldContain "$cacheDir/native/libjunixsocket-native-"
+            }
             stop(second)
         }
 

@@ -30,6 +30,9 @@ internal class Launcher(private val config: WatcherConfig) {
     private val java: JavaRuntime?
     @Volatile private var trained = false
 
+    /** With the class cache on: where workers load junixsocket's library from (see [NativeLibraryCopy]); null until it is known. */
+    @Volatile private var nativeLibrary: String? = null
+
     init {
         val entries = mutableListOf<String>()
         if (config.target.endsWith(".jar")) {
@@ -52,6 +55,13 @@ internal class Launcher(private val config: WatcherConfig) {
         java = runCatching { JavaRuntime.of(config.javaCommand) }.getOrNull()
         // The key holds the options of a 1-worker cluster: the heap share (per size) does not matter to an archive.
         archive = java?.let { ArchiveCache.of(config.classCache, it, mainClass, classpath, jvmOptions(1)) }
+        archive
+            ?.let { a ->
+                NativeLibraryCopy.option(classpath, a.archive.parent, a.archive.resolveSibling("${a.archive.fileName}.native")) {
+                    nativeLibrary = it
+                }
+            }
+            ?.let { nativeLibrary = it }
     }
 
     private fun jvmOptions(clusterSize: Int): List<String> =
@@ -83,6 +93,7 @@ internal class Launcher(private val config: WatcherConfig) {
         cmd += config.javaCommand
         cmd += jvmOptions(clusterSize)
         cmd += training ?: archive?.useOptions().orEmpty()
+        nativeLibrary?.let { cmd += it }
         cmd += ArchiveCache.LAUNCH_OPTIONS
         cmd += listOf("-cp", classpath, WorkerMain::class.java.name, mainClass)
         cmd += settings.args
