@@ -17,6 +17,9 @@ import kotlin.system.exitProcess
  * usage error, 3 when `reload` rolled back, 128+n after a second stop signal n.
  */
 public fun main(args: Array<String>) {
+    // Loading junixsocket's JNI library takes tens of milliseconds; on a second core it overlaps the parsing of the command line,
+    // which every command (run, and the control commands over the control socket) needs before it opens a socket.
+    Thread({ runCatching { org.newsclub.net.unix.AFUNIXSocket.isSupported() } }, "kcluster-preload").apply { isDaemon = true }.start()
     exitProcess(execute(ClusterCommand(), withRun(args)))
 }
 
