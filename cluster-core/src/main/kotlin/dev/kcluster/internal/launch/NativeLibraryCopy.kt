@@ -7,6 +7,7 @@ import java.nio.file.StandardCopyOption
 import java.nio.file.attribute.PosixFilePermission
 import java.nio.file.attribute.PosixFilePermissions
 import java.util.Properties
+import java.util.jar.JarEntry
 import java.util.jar.JarFile
 import java.util.zip.CRC32
 import org.slf4j.LoggerFactory
@@ -37,7 +38,7 @@ internal object NativeLibraryCopy {
         Thread(
                 {
                     try {
-                        val path = find(classpath)?.let { (jar, entry) -> copy(jar, entry, dir) }
+                        val path = copyFromClasspath(classpath, dir)
                         Files.writeString(marker, path?.toString().orEmpty())
                         if (path != null) onFound("-D$PROPERTY=$path")
                     } catch (e: Exception) {
@@ -51,8 +52,8 @@ internal object NativeLibraryCopy {
         return null
     }
 
-    /** The jar and entry of the library that matches the classpath's junixsocket classes. */
-    internal fun find(classpath: String): Pair<Path, String>? {
+    /** Copies the library that matches the classpath's junixsocket classes into [dir] (see [copy]); null when there is none. */
+    private fun copyFromClasspath(classpath: String, dir: Path): Path? {
         if (System.getProperty("os.name") != "Linux") return null
         val arch =
             when (System.getProperty("os.arch")) {
@@ -73,39 +74,38 @@ internal object NativeLibraryCopy {
                 }
                 val v = version ?: return@use
                 val entry = "lib/$arch-Linux-clang/jni/libjunixsocket-native-$v.so"
-                if (f.getEntry(entry) != null) return jar to entry
+                f.getJarEntry(entry)?.let {
+                    return copy(f, it, dir)
+                }
             }
         }
         return null
     }
 
-    /** Copies [entry] of [jar] to [dir]/native/, named by its version and CRC, unless that file is already there; returns its path. */
-    private fun copy(jar: Path, entry: String, dir: Path): Path {
-        JarFile(jar.toFile()).use { f ->
-            val e = f.getJarEntry(entry)
-            val native = dir.resolve("native")
-            if (!Files.isDirectory(native)) {
-                Files.createDirectories(native)
-                Files.setPosixFilePermissions(native, PosixFilePermissions.fromString("rwx------"))
-            }
-            // A library is code this user's workers run: only from a directory no one else can write to.
-            val perms = Files.getPosixFilePermissions(native)
-            check(PosixFilePermission.GROUP_WRITE !in perms && PosixFilePermission.OTHERS_WRITE !in perms) {
-                "$native is writable by others"
-            }
-            check(Files.getOwner(native).name == System.getProperty("user.name")) { "$native belongs to another user" }
-            val target = native.resolve("${entry.substringAfterLast('/').removeSuffix(".so")}-${"%08x".format(e.crc)}.so")
-            if (Files.isRegularFile(target) && Files.size(target) == e.size) return target
-            val tmp = Files.createTempFile(native, "copy", ".tmp")
-            try {
-                f.getInputStream(e).use { Files.copy(it, tmp, StandardCopyOption.REPLACE_EXISTING) }
-                val crc = CRC32().apply { update(Files.readAllBytes(tmp)) }.value
-                check(crc == e.crc) { "CRC mismatch copying $entry from $jar" }
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE)
-            } finally {
-                Files.deleteIfExists(tmp)
-            }
-            return target
+    /**
+     * Copies [e] of the open jar [f] to [dir]/native/, named by its version and CRC, unless that file is already there; returns its path.
+     */
+    private fun copy(f: JarFile, e: JarEntry, dir: Path): Path {
+        val native = dir.resolve("native")
+        if (!Files.isDirectory(native)) {
+            Files.createDirectories(native)
+            Files.setPosixFilePermissions(native, PosixFilePermissions.fromString("rwx------"))
         }
+        // A library is code this user's workers run: only from a directory no one else can write to.
+        val perms = Files.getPosixFilePermissions(native)
+        check(PosixFilePermission.GROUP_WRITE !in perms && PosixFilePermission.OTHERS_WRITE !in perms) { "$native is writable by others" }
+        check(Files.getOwner(native).name == System.getProperty("user.name")) { "$native belongs to another user" }
+        val target = native.resolve("${e.name.substringAfterLast('/').removeSuffix(".so")}-${"%08x".format(e.crc)}.so")
+        if (Files.isRegularFile(target) && Files.size(target) == e.size) return target
+        val tmp = Files.createTempFile(native, "copy", ".tmp")
+        try {
+            f.getInputStream(e).use { Files.copy(it, tmp, StandardCopyOption.REPLACE_EXISTING) }
+            val crc = CRC32().apply { update(Files.readAllBytes(tmp)) }.value
+            check(crc == e.crc) { "CRC mismatch copying ${e.name} from ${f.name}" }
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE)
+        } finally {
+            Files.deleteIfExists(tmp)
+        }
+        return target
     }
 }
