@@ -1,6 +1,7 @@
 package dev.kcluster.netty
 
 import dev.kcluster.Cluster
+import dev.kcluster.netty.internal.EventLoops
 import dev.kcluster.netty.internal.ServerDrainer
 import dev.kcluster.netty.internal.serverChannelFor
 import io.ktor.server.application.Application
@@ -11,11 +12,9 @@ import io.ktor.server.engine.embeddedServer
 import io.ktor.server.netty.Netty
 import io.ktor.server.netty.NettyApplicationEngine
 import io.netty.channel.ChannelFactory
-import io.netty.channel.nio.NioEventLoopGroup
 import io.netty.channel.socket.ServerSocketChannel
 import java.io.IOException
 import java.net.InetSocketAddress
-import java.util.concurrent.TimeUnit
 
 /** A Ktor server on Netty as [ClusterKtor.start] returns it. */
 public typealias KtorNettyServer = EmbeddedServer<NettyApplicationEngine, NettyApplicationEngine.Configuration>
@@ -48,16 +47,14 @@ public object ClusterKtor {
         configure: NettyApplicationEngine.Configuration.() -> Unit = {},
         module: Application.() -> Unit,
     ): ClusterKtorServer {
-        // The event loops first: a standby is held inside listen() until it is promoted (see ClusterNetty.start).
-        val boss = NioEventLoopGroup(options.bossThreads)
-        val workers = NioEventLoopGroup(options.effectiveWorkerThreads())
+        // The event loops first (see EventLoops): a standby is held inside listen() until it is promoted.
+        val loops = EventLoops(options)
         val socket =
             try {
-                (boss + workers).map { it.submit {} }.forEach { it.syncUninterruptibly() }
+                loops.warmRegistration()
                 Cluster.serverSocketFactory().listen(address, options.listenOptions)
             } catch (e: Throwable) {
-                boss.shutdownGracefully(0, 0, TimeUnit.SECONDS)
-                workers.shutdownGracefully(0, 0, TimeUnit.SECONDS)
+                loops.shutdownNow()
                 throw e
             }
         val bound = socket.localAddress as InetSocketAddress
@@ -76,7 +73,7 @@ public object ClusterKtor {
                             port = bound.port
                         }
                         configureBootstrap = {
-                            group(boss, workers)
+                            group(loops.boss, loops.workers)
                             channelFactory(
                                 ChannelFactory<ServerSocketChannel> { serverChannelFor(socket, options).also { serverChannel = it } }
                             )
@@ -90,8 +87,7 @@ public object ClusterKtor {
             return ClusterKtorServer(server, serverChannel!!, drainer, bound)
         } catch (e: Throwable) {
             socket.close()
-            boss.shutdownGracefully(0, 0, TimeUnit.SECONDS)
-            workers.shutdownGracefully(0, 0, TimeUnit.SECONDS)
+            loops.shutdownNow()
             throw e
         }
     }

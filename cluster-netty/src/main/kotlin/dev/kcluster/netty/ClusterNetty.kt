@@ -1,13 +1,13 @@
 package dev.kcluster.netty
 
 import dev.kcluster.Cluster
+import dev.kcluster.netty.internal.EventLoops
 import dev.kcluster.netty.internal.ServerDrainer
 import dev.kcluster.netty.internal.serverChannelFor
 import io.netty.bootstrap.ServerBootstrap
 import io.netty.channel.ChannelFactory
 import io.netty.channel.ChannelHandler
 import io.netty.channel.ChannelOption
-import io.netty.channel.nio.NioEventLoopGroup
 import io.netty.channel.socket.ServerSocketChannel
 import java.io.IOException
 
@@ -37,19 +37,17 @@ public object ClusterNetty {
     @JvmOverloads
     @Throws(IOException::class)
     public fun start(address: String, childHandler: ChannelHandler, options: ServeOptions = ServeOptions.DEFAULT): ClusterNettyServer {
-        // Everything that does not need the socket comes first: a standby is held inside listen() until it is promoted, so the event
-        // loops, their threads and the bootstrap are ready by then and a promotion only waits for the socket and the registration.
-        val boss = NioEventLoopGroup(options.bossThreads)
-        val workers = NioEventLoopGroup(options.effectiveWorkerThreads())
+        // Everything that does not need the socket comes first (see EventLoops): a standby is held inside listen() until it is promoted.
+        val loops = EventLoops(options)
         var socket: java.nio.channels.ServerSocketChannel? = null
         try {
-            (boss + workers).map { it.submit {} }.forEach { it.syncUninterruptibly() }
             val drainer = ServerDrainer(options.idleGrace, options.lingerTimeout, options.drainTimeout)
             val bootstrap =
                 ServerBootstrap()
-                    .group(boss, workers)
+                    .group(loops.boss, loops.workers)
                     .childOption(ChannelOption.TCP_NODELAY, options.listenOptions.tcpNoDelay)
                     .childHandler(drainer.childHandler(childHandler))
+            loops.warmRegistration(bootstrap)
             val listening = Cluster.serverSocketFactory().listen(address, options.listenOptions).also { socket = it }
             val channel =
                 bootstrap
@@ -58,11 +56,10 @@ public object ClusterNetty {
                     .syncUninterruptibly()
                     .channel()
             Cluster.ready()
-            return ClusterNettyServer(channel, boss, workers, drainer)
+            return ClusterNettyServer(channel, loops.boss, loops.workers, drainer)
         } catch (e: Throwable) {
             socket?.close()
-            boss.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS)
-            workers.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS)
+            loops.shutdownNow()
             throw e
         }
     }
