@@ -120,7 +120,6 @@ internal constructor(
 
     @Throws(IOException::class)
     override fun listen(address: String, options: ListenOptions): ServerSocketChannel {
-        beforeListen()
         val channel = if (options.reusePort) bindReusePort(address, options) else request(address, options)
         if (options.tcpNoDelay && channel !is BalancedServerSocketChannel) setNoDelay(channel)
         onListen()
@@ -129,7 +128,10 @@ internal constructor(
 
     private fun bindReusePort(address: String, options: ListenOptions): ServerSocketChannel {
         val addr = parseAddress(address)
-        if (addr.port != 0) return LocalServerSocketFactory.bindLocal(address, options)
+        if (addr.port != 0) {
+            beforeListen()
+            return LocalServerSocketFactory.bindLocal(address, options)
+        }
         // The provider's reservation is a bound socket that does not listen; only its port is needed here.
         val port = request(address, options, reservePort = true).use { (it.localAddress as InetSocketAddress).port }
         return LocalServerSocketFactory.bindLocal(InetSocketAddress(addr.address, port).format(), options)
@@ -151,6 +153,8 @@ internal constructor(
                 .toByteArray()
         try {
             conn.send(FrameType.LISTEN, payload)
+            // A standby is held here, with its LISTEN sent: the watcher answers it when it promotes the standby.
+            beforeListen()
             return future.get(timeoutMillis, TimeUnit.MILLISECONDS)
         } catch (e: ExecutionException) {
             when (val cause = e.cause) {

@@ -33,15 +33,18 @@ private fun greeting(port: Int): String =
 
 class StandbyTest :
     FunSpec({
-        test("a standby gets no traffic, is promoted when a worker dies, and a new standby takes its place") {
-            withWatcher(testConfig(EchoWorker::class.java, "listen", "127.0.0.1:0") { standby(1) }, 2) { w ->
+        for (mode in listOf(SocketMode.SHARED, SocketMode.BALANCE)) test(
+            "$mode: a standby gets no traffic, is promoted when a worker dies, and a new standby takes its place"
+        ) {
+            withWatcher(testConfig(EchoWorker::class.java, "listen", "127.0.0.1:0") { standby(1).socketMode(mode) }, 2) { w ->
                 val standby = w.awaitStandby()
                 standby.slot shouldBe 0
                 w.workers.map { it.id } shouldNotContain standby.id
                 w.broadcast(Message.ofString("ping")) shouldBe 2
                 val port = w.listeningAddresses.single().port
                 val serving = w.workers.map { "worker ${it.id}" }
-                // The standby has not even asked for the listener: every connection reaches a slot's worker.
+                // The standby has asked for the listener, but the watcher holds its LISTEN until the promotion: every connection
+                // reaches a slot's worker.
                 repeat(20) { greeting(port) shouldBeIn serving }
 
                 val victim = w.workers.first()

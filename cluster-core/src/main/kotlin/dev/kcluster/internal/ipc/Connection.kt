@@ -49,6 +49,9 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
         handlers[type] = handler
     }
 
+    /** The handler for [type], if any (to wrap it). */
+    fun handler(type: FrameType): ((Frame) -> Unit)? = handlers[type]
+
     /** Starts the reader thread. */
     fun start(): Connection = apply {
         thread =

@@ -8,10 +8,12 @@ import dev.kcluster.RestartResult
 import dev.kcluster.WorkerLoad
 import dev.kcluster.WorkerState
 import dev.kcluster.internal.ipc.Connection
+import dev.kcluster.internal.ipc.Frame
 import dev.kcluster.internal.ipc.FrameType
 import dev.kcluster.internal.ipc.PayloadWriter
 import dev.kcluster.internal.ipc.toPayload
 import dev.kcluster.internal.net.JdkChannels
+import dev.kcluster.internal.net.closeQuietly
 import dev.kcluster.internal.worker.LoadCounters
 import java.io.IOException
 import java.nio.channels.SocketChannel
@@ -129,13 +131,56 @@ internal class RealWorker(
         return after
     }
 
-    /** A standby takes [slot] after [predecessor]; then sends PROMOTE so its program continues to READY. */
+    /** A standby's LISTEN frames, held until [promote]; null when LISTEN is answered at once. Guarded by `this`. */
+    private var heldListens: ArrayList<Frame>? = null
+    @Volatile private var answerListen: ((Frame) -> Unit)? = null
+
+    /**
+     * For a standby: its LISTEN frames are held, not answered, until [promote]. The standby sends its first LISTEN before it waits to be
+     * promoted, so a promotion answers it at once, with no round trip then; and it holds no socket before. More than [MAX_HELD_LISTENS]
+     * held frames is a misbehaving program: its connection is closed.
+     */
+    fun holdListens(conn: Connection) {
+        val answer = conn.handler(FrameType.LISTEN) ?: return
+        answerListen = answer
+        synchronized(this) { heldListens = ArrayList() }
+        conn.on(FrameType.LISTEN) { frame ->
+            frame.fd?.closeQuietly() // LISTEN carries no descriptor
+            var now = false
+            var overflow = false
+            synchronized(this) {
+                val held = heldListens
+                when {
+                    held == null -> now = true
+                    held.size >= MAX_HELD_LISTENS -> overflow = true
+                    else -> held += frame
+                }
+            }
+            if (now) answer(frame)
+            if (overflow) {
+                log.warn("standby worker {} sent more than {} LISTEN requests before its promotion; closing it", id, MAX_HELD_LISTENS)
+                conn.close()
+            }
+        }
+    }
+
+    /** A standby takes [slot] after [predecessor]; then sends PROMOTE so its program continues to READY, and answers its held LISTENs. */
     fun promote(slot: Slot, predecessor: RealWorker) {
         place = slot
         restarts = predecessor.restarts + 1
         origin = Origin.RESPAWN
         transition(LifeEvent.Promoted)
         conn?.send(FrameType.PROMOTE)
+        val held = synchronized(this) { heldListens.also { heldListens = null } }
+        val answer = answerListen ?: return
+        for (frame in held.orEmpty()) {
+            try {
+                answer(frame)
+            } catch (e: Exception) {
+                log.warn("worker {}: a held LISTEN failed: {}", id, e.message)
+                if (e is dev.kcluster.ProtocolException) conn?.close()
+            }
+        }
     }
 
     fun stderrLine(line: String) =
@@ -168,6 +213,13 @@ internal class RealWorker(
     }
 
     override fun toString(): String = "worker $id (slot $slot, pid $pid, $state)"
+
+    private companion object {
+        val log = org.slf4j.LoggerFactory.getLogger(RealWorker::class.java)
+
+        /** LISTEN frames a standby may have waiting: one per address it serves. */
+        const val MAX_HELD_LISTENS = 64
+    }
 }
 
 /**

@@ -82,6 +82,7 @@ internal class Spawner(
             w.conn = conn
             w.lastPong = System.nanoTime()
             if (balancer != null) balancer.serve(w, conn) else provider.serve(conn)
+            if (w.origin == Origin.STANDBY) w.holdListens(conn)
             FrameRouting.route(w, conn, messages, metrics)
             conn.start()
             // A stop requested before the connection existed is delivered now.

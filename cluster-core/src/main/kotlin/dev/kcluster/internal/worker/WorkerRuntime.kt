@@ -107,7 +107,10 @@ internal class WorkerRuntime(
      */
     fun awaitPromotion() {
         if (promoted.count == 0L) return
-        if (heldSent.compareAndSet(false, true)) runCatching { conn.send(FrameType.HELD) }
+        if (heldSent.compareAndSet(false, true)) {
+            dev.kcluster.internal.net.JdkChannels.warmUp()
+            runCatching { conn.send(FrameType.HELD) }
+        }
         while (!promoted.await(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
             if (!conn.isOpen) throw IllegalStateException("the watcher went away before promoting this standby")
             if (termination.isCompleted && exiting.compareAndSet(false, true)) {
