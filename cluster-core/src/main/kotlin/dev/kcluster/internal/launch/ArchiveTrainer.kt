@@ -14,7 +14,6 @@ import dev.kcluster.internal.net.closeQuietly
 import dev.kcluster.internal.net.isV6
 import java.net.InetSocketAddress
 import java.nio.channels.ServerSocketChannel
-import java.nio.channels.SocketChannel
 import java.nio.file.Files
 import java.nio.file.Path
 import java.util.concurrent.CopyOnWriteArrayList
@@ -30,8 +29,8 @@ import org.slf4j.LoggerFactory
  * The training run that creates a class-data archive: one worker JVM of the user's program, started with the archive-creating option to
  * READY, then stopped gracefully (the JVM writes the archive as it exits). Self-contained: it has its own [IpcHub], so it is no member of
  * the cluster, gets no message or broadcast, and its `listen()` calls are answered with private ephemeral loopback sockets (the requested
- * address is ignored; its socket mode is forced to shared), so it never takes a client connection. Its output is logged at debug; a failure
- * is one warning.
+ * address is ignored; its socket mode is forced to shared), so it never takes a client connection; once it is READY, [probe] sends one
+ * request to each of them, so that the archive holds the request path too. Its output is logged at debug; a failure is one warning.
  *
  * The supervisor calls [train] once, in the background, after the cluster's first start is READY.
  */
@@ -105,8 +104,8 @@ internal class ArchiveTrainer(
                                 null -> "it was not READY within $readyTimeoutMillis ms"
                                 false -> "it exited before READY with code ${p.exitValue()}"
                                 else -> {
-                                    // One connection to each listener loads the accept path's classes too.
-                                    for (l in listeners) runCatching { SocketChannel.open(l.localAddress).close() }
+                                    // A request to each listener puts the accept and request path's classes in the archive too.
+                                    for (l in listeners) runCatching { probe(l.localAddress as InetSocketAddress) }
                                     c.send(FrameType.STOP)
                                     val code = withTimeoutOrNull(DUMP_TIMEOUT_MILLIS) { p.onExit().await().exitValue() }
                                     when {
@@ -161,6 +160,26 @@ internal class ArchiveTrainer(
         }
     }
 
+    /**
+     * One HTTP/1.1 `GET /` (`User-Agent: kcluster-training`, `Connection: close`) to a training listener, reading the answer until the
+     * server closes, 64 KiB or 2 s. Most servers in workers speak HTTP; one that does not just sees a connection with bytes it rejects,
+     * which only costs the archive those classes.
+     */
+    private fun probe(address: InetSocketAddress) {
+        java.net.Socket().use { s ->
+            s.connect(address, PROBE_TIMEOUT_MILLIS)
+            s.soTimeout = PROBE_TIMEOUT_MILLIS
+            s.getOutputStream().write(PROBE_REQUEST)
+            val buf = ByteArray(8192)
+            var total = 0
+            while (total < 65536) {
+                val n = s.getInputStream().read(buf)
+                if (n < 0) break
+                total += n
+            }
+        }
+    }
+
     /** Answers LISTEN with a fresh socket on an ephemeral loopback port, whatever was asked. */
     private fun answerListen(conn: Connection, frame: Frame, listeners: MutableList<ServerSocketChannel>) {
         val r = PayloadReader(frame.payload, "LISTEN")
@@ -190,6 +209,10 @@ internal class ArchiveTrainer(
 
         /** The training worker's id: real workers count from 1. */
         const val TRAINING_ID: Int = 0
+
+        private const val PROBE_TIMEOUT_MILLIS = 2_000
+        private val PROBE_REQUEST =
+            "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: kcluster-training\r\nConnection: close\r\n\r\n".toByteArray()
 
         /** Exit after STOP includes writing the archive (the JDK 25 AOT cache assembles in a child JVM: seconds). */
         private const val DUMP_TIMEOUT_MILLIS = 180_000L
