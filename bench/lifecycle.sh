@@ -2,7 +2,8 @@
 # bench/lifecycle.sh: what a user of `bin/cluster` sees, end to end, with samples HelloHttp on 2 workers:
 #   launch    `bin/cluster` started -> first HTTP 200
 #   respawn   SIGKILL of a worker -> a response from a new worker (an X-Worker-Id not seen before)
-#   memory    RSS and PSS (/proc/PID/smaps_rollup) of each worker and of the watcher, thread counts, after 3 s idle
+#   memory    RSS and PSS (/proc/PID/smaps_rollup) of each worker and of the watcher, thread counts: idle (a second start of the
+#             round, 3 s after both workers answered, no load) and after load (3 s after the first-2 s wrk run)
 #   req/s     wrk -c64 in the first 2 s after the first 200, and warm (2 s after 6 s of load)
 # for each JDK (17, 25) x class cache (off, on) x standby (0; STANDBYS="0 1" once --standby exists), in one run.
 # Prints a markdown table: medians with min-max, and ratios of the medians against the JDK 17 archive-off row.
@@ -119,8 +120,6 @@ for jdk in $jdks; do
           add "$row" wpss "$(( $(kib "/proc/$w/smaps_rollup" Pss) / 1024 ))"
           add "$row" wthr "$(awk '/^Threads:/{print $2}' "/proc/$w/status")"
         done
-        add "$row" vrss "$(( $(kib "/proc/$watcher/smaps_rollup" Rss) / 1024 ))"
-        add "$row" vpss "$(( $(kib "/proc/$watcher/smaps_rollup" Pss) / 1024 ))"
         add "$row" vthr "$(awk '/^Threads:/{print $2}' "/proc/$watcher/status")"
         rps 6 >/dev/null
         add "$row" warm "$(rps 2)"
@@ -131,6 +130,17 @@ for jdk in $jdks; do
           [ -n "$id" ] && ! printf '%s\n' "$ids" | grep -qx "$id" && break
         done
         add "$row" respawn "$(ms "$t2" "$(now)")"
+        stop
+        # Idle: a fresh start that never saw load.
+        start "$jdk" "$cache" "$standby"; await_200; await_both >/dev/null
+        sleep 3
+        # The slots' workers only: a standby starts once they are READY, so it has the newest pid.
+        for w in $(workers_of "$watcher" | head -2); do
+          add "$row" iwrss "$(( $(kib "/proc/$w/smaps_rollup" Rss) / 1024 ))"
+          add "$row" iwpss "$(( $(kib "/proc/$w/smaps_rollup" Pss) / 1024 ))"
+        done
+        add "$row" vrss "$(( $(kib "/proc/$watcher/smaps_rollup" Rss) / 1024 ))"
+        add "$row" vpss "$(( $(kib "/proc/$watcher/smaps_rollup" Pss) / 1024 ))"
         stop
         echo "  $row, round $r: launch $(ms "$t0" "$t1") ms" >&2
       done
@@ -146,7 +156,7 @@ ratio() { local b; b="$(med "${rows[0]}" "$2")"; awk -v a="$(med "$1" "$2")" -v 
 echo
 echo "bin/cluster, samples HelloHttp, 2 workers, $(nproc) cores, $rounds rounds per row; median (min-max); ratio = median / first row's median"
 echo
-metrics="launch respawn wrss wpss wthr vrss vpss vthr first2s warm"
+metrics="launch respawn iwrss iwpss wrss wpss wthr vrss vpss vthr first2s warm"
 printf '| %s |' "setup"; for m in $metrics; do printf ' %s |' "$m"; done; echo
 printf '|---|'; for _ in $metrics; do printf -- '---:|'; done; echo
 for row in "${rows[@]}"; do
@@ -155,4 +165,5 @@ for row in "${rows[@]}"; do
 done
 echo
 echo "launch: bin/cluster started -> first HTTP 200 (ms); respawn: SIGKILL of a worker -> a new worker answers (ms);"
-echo "wrss/wpss: per-worker RSS/PSS (MiB); wthr: threads per worker; vrss/vpss/vthr: the watcher's; first2s/warm: req/s (wrk -c64)."
+echo "iwrss/iwpss: per-worker RSS/PSS idle (MiB); wrss/wpss: after load; wthr: threads per worker; vrss/vpss (idle)/vthr: the watcher's;"
+echo "first2s/warm: req/s (wrk -c64). Idle columns count the two serving workers; after-load columns include a standby's JVM."
