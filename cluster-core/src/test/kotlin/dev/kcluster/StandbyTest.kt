@@ -1,6 +1,7 @@
 package dev.kcluster
 
 import dev.kcluster.testing.EchoWorker
+import dev.kcluster.testing.FloodingStandby
 import dev.kcluster.testing.awaitUntil
 import dev.kcluster.testing.signal
 import dev.kcluster.testing.testConfig
@@ -13,6 +14,7 @@ import io.kotest.matchers.shouldNotBe
 import java.net.InetSocketAddress
 import java.nio.channels.SocketChannel
 import java.nio.file.Files
+import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.flow.filterIsInstance
@@ -58,6 +60,27 @@ class StandbyTest :
                 awaitUntil("the promoted standby serves") { greeting(port) == "worker ${promoted.id}" }
                 w.awaitStandby(other = standby.id).id shouldNotBe promoted.id
                 w.workers.map { it.id }.toSet() shouldBe setOf(promoted.id, w.workers.last().id)
+            }
+        }
+
+        test("a standby that sends more LISTEN requests than the watcher holds is closed and replaced; the slots keep serving") {
+            val dir = Files.createTempDirectory("kcluster-flood")
+            try {
+                withWatcher(testConfig(FloodingStandby::class.java, dir.toString()) { standby(1) }, 2) { w ->
+                    val serving = w.workers.map { it.id }.toSet()
+                    val exited =
+                        async(start = CoroutineStart.UNDISPATCHED) { w.events.filterIsInstance<ClusterEvent.WorkerExited>().first() }
+                    val gone = withTimeout(30_000) { exited.await() }
+                    Files.exists(dir.resolve("flooded")) shouldBe true
+                    (gone.worker.id in serving) shouldBe false
+                    gone.reason.expected shouldBe false
+                    val next = w.awaitStandby(other = gone.worker.id)
+                    next.id shouldNotBe gone.worker.id
+                    w.workers.map { it.id }.toSet() shouldBe serving
+                    w.workers.all { it.state == WorkerState.READY } shouldBe true
+                }
+            } finally {
+                dir.toFile().deleteRecursively()
             }
         }
 

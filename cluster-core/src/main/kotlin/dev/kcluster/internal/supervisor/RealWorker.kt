@@ -152,14 +152,14 @@ internal class RealWorker(
                 val held = heldListens
                 when {
                     held == null -> now = true
-                    held.size >= MAX_HELD_LISTENS -> overflow = true
+                    held.size >= MAX_HELD_LISTENS -> overflow = conn.isOpen
                     else -> held += frame
                 }
             }
             if (now) answer(frame)
             if (overflow) {
-                log.warn("standby worker {} sent more than {} LISTEN requests before its promotion; closing it", id, MAX_HELD_LISTENS)
                 conn.close()
+                log.warn("standby worker {} sent more than {} LISTEN requests before its promotion; closed it", id, MAX_HELD_LISTENS)
             }
         }
     }
