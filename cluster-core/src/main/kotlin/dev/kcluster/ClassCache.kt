@@ -8,9 +8,10 @@ import java.nio.file.Path
  * With a cache, the watcher gives workers an archive of the classes their classpath loads: dynamic AppCDS on JDK 17-24
  * (`-XX:SharedArchiveFile`), the AOT cache on JDK 25+ (`-XX:AOTCache`). The archive comes from one training run the watcher does in the
  * background after its first start (a worker started to READY, its listening sockets redirected to private ephemeral ports, sent one HTTP
- * `GET /` on each so that the request path is archived too, then stopped), so the first start is not delayed and later starts, respawns and reloads are faster. Archives are keyed by the java binary and its
- * version, the classpath contents (size and mtime of each entry) and the JVM options that affect them; a stale archive is rebuilt, and one
- * the JVM rejects is dropped with one warning (workers then start without it).
+ * `GET /` on each so that the request path is archived too, then stopped), so the first start is not delayed and later starts, respawns and
+ * reloads are faster. Archives are keyed by the java binary and its version, the classpath contents (size and mtime of each entry) and the
+ * JVM options that affect them; a stale archive is rebuilt, and one the JVM rejects is dropped with one warning (workers then start without
+ * it).
  */
 public class ClassCache
 private constructor(
