@@ -42,7 +42,12 @@ private val started = CopyOnWriteArrayList<Process>()
  * Starts a JVM running [main] with this test classpath, and Logback as its backend like this JVM (it is a watcher or a standalone program,
  * not a worker); it is killed at the end of the suite at the latest.
  */
-fun startJvm(main: Class<*>, vararg args: String, extraJvm: List<String> = emptyList()): Process {
+fun startJvm(
+    main: Class<*>,
+    vararg args: String,
+    extraJvm: List<String> = emptyList(),
+    ignoredSignals: List<String> = emptyList(),
+): Process {
     val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
     val cmd =
         listOf(java) +
@@ -51,7 +56,11 @@ fun startJvm(main: Class<*>, vararg args: String, extraJvm: List<String> = empty
             KclusterJvm.ADD_OPENS +
             listOf("-cp", System.getProperty("java.class.path"), main.name) +
             args
-    return ProcessBuilder(cmd).start().also(started::add)
+    // A process started with signals ignored, as under nohup: the shell's `trap ''` sets SIG_IGN, which exec keeps.
+    val wrapped =
+        if (ignoredSignals.isEmpty()) cmd
+        else listOf("/bin/sh", "-c", "trap '' ${ignoredSignals.joinToString(" ")}; exec \"$@\"", "sh") + cmd
+    return ProcessBuilder(wrapped).start().also(started::add)
 }
 
 /** Pids of live processes that carry this suite's mark. */

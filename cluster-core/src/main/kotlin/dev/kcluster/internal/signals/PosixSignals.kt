@@ -17,21 +17,46 @@ internal object PosixSignals {
 
     /**
      * Runs [action] on each SIG[name]; returns what puts the previous handler back, or null (with a warning) when the JVM keeps that signal
-     * for itself (QUIT, its thread dump).
+     * for itself (QUIT, its thread dump), or when the process started with it ignored: HotSpot leaves HUP, INT and TERM ignored then
+     * (`nohup`, or `cmd &` in a script), without an error, so a reload by SIGHUP would silently do nothing.
      */
     fun handle(name: String, action: (Signal) -> Unit): (() -> Unit)? =
         try {
             val sig = Signal(name)
             val previous = Signal.handle(sig) { action(it) }
-            val restore = {
+            if (previous === sun.misc.SignalHandler.SIG_IGN && stillIgnored(sig.number)) {
                 runCatching { Signal.handle(sig, previous) }
-                Unit
+                log.warn(
+                    "SIG{} is ignored by this process (it started with it ignored, e.g. under nohup or as `cmd &` in a script), so it does " +
+                        "nothing here; start without that, or use the control socket (--pid-file F, then `cluster {} -p F`)",
+                    name,
+                    if (name == "HUP") "reload" else "stop",
+                )
+                null
+            } else {
+                val restore = {
+                    runCatching { Signal.handle(sig, previous) }
+                    Unit
+                }
+                restore
             }
-            restore
         } catch (e: IllegalArgumentException) {
             log.warn("cannot handle SIG{}: {}", name, e.message)
             null
         }
+
+    /** True when the kernel still ignores signal [number] for this process (`SigIgn` in /proc/self/status); false when unknown. */
+    private fun stillIgnored(number: Int): Boolean =
+        runCatching {
+                val mask =
+                    java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))
+                        .first { it.startsWith("SigIgn:") }
+                        .substringAfter(':')
+                        .trim()
+                        .toULong(16)
+                (mask shr (number - 1)) and 1uL == 1uL
+            }
+            .getOrDefault(false)
 
     /**
      * Exits the JVM with [code] from a new thread, so the caller (a signal handler) returns. Shutdown hooks run (kcluster's remove the IPC
