@@ -1,5 +1,6 @@
 package dev.kcluster.internal.signals
 
+import dev.kcluster.internal.procStatus
 import kotlin.concurrent.thread
 import kotlin.system.exitProcess
 import org.slf4j.LoggerFactory
@@ -47,16 +48,7 @@ internal object PosixSignals {
 
     /** True when the kernel still ignores signal [number] for this process (`SigIgn` in /proc/self/status); false when unknown. */
     private fun stillIgnored(number: Int): Boolean =
-        runCatching {
-                val mask =
-                    java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))
-                        .first { it.startsWith("SigIgn:") }
-                        .substringAfter(':')
-                        .trim()
-                        .toULong(16)
-                (mask shr (number - 1)) and 1uL == 1uL
-            }
-            .getOrDefault(false)
+        procStatus("self", "SigIgn")?.toULongOrNull(16)?.let { mask -> (mask shr (number - 1)) and 1uL == 1uL } ?: false
 
     /**
      * Exits the JVM with [code] from a new thread, so the caller (a signal handler) returns. Shutdown hooks run (kcluster's remove the IPC

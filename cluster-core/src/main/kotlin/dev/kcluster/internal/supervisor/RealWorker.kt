@@ -14,6 +14,7 @@ import dev.kcluster.internal.ipc.PayloadWriter
 import dev.kcluster.internal.ipc.toPayload
 import dev.kcluster.internal.net.JdkChannels
 import dev.kcluster.internal.net.closeQuietly
+import dev.kcluster.internal.procStatus
 import dev.kcluster.internal.worker.LoadCounters
 import java.io.IOException
 import java.nio.channels.SocketChannel
@@ -104,14 +105,7 @@ internal class RealWorker(
         LoadCounters.decode(payload)?.let { reportedLoad = it }
     }
 
-    private fun rss(): Long =
-        runCatching {
-                java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/$pid/status"))
-                    .first { it.startsWith("VmRSS:") }
-                    .split(Regex("\\s+"))[1]
-                    .toLong() * 1024
-            }
-            .getOrDefault(0L)
+    private fun rss(): Long = procStatus(pid.toString(), "VmRSS")?.substringBefore(' ')?.toLongOrNull()?.times(1024) ?: 0L
 
     private val stderrTail = ArrayDeque<String>()
 
