@@ -170,10 +170,11 @@ internal class ArchiveTrainer(
             s.connect(address, PROBE_TIMEOUT_MILLIS)
             s.soTimeout = PROBE_TIMEOUT_MILLIS
             s.getOutputStream().write(PROBE_REQUEST)
+            val input = s.getInputStream()
             val buf = ByteArray(8192)
             var total = 0
             while (total < 65536) {
-                val n = s.getInputStream().read(buf)
+                val n = input.read(buf)
                 if (n < 0) break
                 total += n
             }
