@@ -56,6 +56,8 @@ ms() { echo $(( ($2 - $1) / 1000000 )); }
 worker_id() { curl -s -m 1 -H 'Connection: close' -D - -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null | tr -d '\r' | awk -F': ' 'tolower($1)=="x-worker-id"{print $2}' || true; }
 workers_of() { pgrep -P "$1" -f WorkerMain | sort -n || true; }
 kib() { awk -v k="$2" '$1==k":"{print $2}' "$1" 2>/dev/null; }
+# mib PID Rss|Pss: that figure of the process (smaps_rollup), in MiB
+mib() { echo $(( $(kib "/proc/$1/smaps_rollup" "$2") / 1024 )); }
 rps() { wrk -t2 -c64 -d"$1"s --timeout 5s "http://127.0.0.1:$port/" 2>/dev/null | awk '/^Requests\/sec/{printf "%.0f", $2}'; }
 
 # start JDK CACHE STANDBY: sets $watcher; prints nothing
@@ -116,8 +118,8 @@ for jdk in $jdks; do
         ids="$(await_both)"
         sleep 3
         for w in $(workers_of "$watcher"); do
-          add "$row" wrss "$(( $(kib "/proc/$w/smaps_rollup" Rss) / 1024 ))"
-          add "$row" wpss "$(( $(kib "/proc/$w/smaps_rollup" Pss) / 1024 ))"
+          add "$row" wrss "$(mib "$w" Rss)"
+          add "$row" wpss "$(mib "$w" Pss)"
           add "$row" wthr "$(awk '/^Threads:/{print $2}' "/proc/$w/status")"
         done
         add "$row" vthr "$(awk '/^Threads:/{print $2}' "/proc/$watcher/status")"
@@ -136,11 +138,11 @@ for jdk in $jdks; do
         sleep 3
         # The slots' workers only: a standby starts once they are READY, so it has the newest pid.
         for w in $(workers_of "$watcher" | head -2); do
-          add "$row" iwrss "$(( $(kib "/proc/$w/smaps_rollup" Rss) / 1024 ))"
-          add "$row" iwpss "$(( $(kib "/proc/$w/smaps_rollup" Pss) / 1024 ))"
+          add "$row" iwrss "$(mib "$w" Rss)"
+          add "$row" iwpss "$(mib "$w" Pss)"
         done
-        add "$row" vrss "$(( $(kib "/proc/$watcher/smaps_rollup" Rss) / 1024 ))"
-        add "$row" vpss "$(( $(kib "/proc/$watcher/smaps_rollup" Pss) / 1024 ))"
+        add "$row" vrss "$(mib "$watcher" Rss)"
+        add "$row" vpss "$(mib "$watcher" Pss)"
         stop
         echo "  $row, round $r: launch $(ms "$t0" "$t1") ms" >&2
       done
