@@ -4,6 +4,7 @@ import dev.kcluster.cli.testing.CliHarness
 import dev.kcluster.cli.testing.TestServer
 import dev.kcluster.testing.awaitValue
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.collections.shouldHaveSize
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
@@ -81,13 +82,23 @@ class ClassCacheIT :
                     lines.filterNot { it.contains("[info][cds]") || it.contains("[info][aot]") }.joinToString("\n")
         }
 
-        suspend fun start(vararg args: String, xdgHome: Path = xdg, workers: Int = 1): Watcher {
+        /** Starts the fat jar on this JVM's java, or with [javaHome] through `bin/cluster` (which adds its own archive options). */
+        suspend fun start(vararg args: String, xdgHome: Path = xdg, workers: Int = 1, javaHome: Path? = null): Watcher {
+            val launcher =
+                if (javaHome == null) listOf(java, "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", h.jar.toString())
+                else listOf(h.jar.parent.parent.parent.resolve("bin/cluster").toString())
             val cmd =
-                listOf(java, "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", h.jar.toString(), "-w", "$workers") +
+                launcher +
+                    listOf("-w", "$workers") +
                     args +
                     listOf("--jvm-opt=-XX:TieredStopAtLevel=1", "-cp", app.toString(), TestServer::class.java.name)
             val pb = ProcessBuilder(cmd)
             pb.environment()["XDG_CACHE_HOME"] = xdgHome.toString()
+            if (javaHome != null) {
+                pb.environment()["JAVA_HOME"] = javaHome.toString()
+                pb.environment().remove("KCLUSTER_JAVA_OPTS")
+                pb.environment().remove("KCLUSTER_CLI_CDS")
+            }
             val w = Watcher(pb.start().also { running += it })
             awaitValue("cluster ready\n$w", 90_000) {
                 if (w.has("cluster ready: $workers worker")) true else null.also { check(w.process.isAlive) { "watcher exited: $w" } }
@@ -167,6 +178,46 @@ class ClassCacheIT :
             Files.list(empty).use { it.toList() } shouldBe emptyList()
             w.has("class cache") shouldBe false
         }
+
+        test(
+                "bin/cluster on JDK 25 records the watcher's classes, assembles its AOT cache in the background, then maps it; a damaged one is dropped with one warning"
+            )
+            .config(enabled = Files.isExecutable(TEMURIN_25)) {
+                val home = Files.createTempDirectory(xdg, "cli-aot")
+                val dir = home.resolve("kcluster")
+                val jdk = TEMURIN_25.parent.parent
+                // The watcher's files: cli-jdk25-<key><suffix>, suffix a regex.
+                fun cli(suffix: String) =
+                    Files.list(dir).use { s -> s.filter { Regex("cli-jdk25-[0-9a-f]+$suffix").matches(it.name) }.toList() }
+
+                // First run: no cache; the JVM records the classes it loads and writes them as it exits, silently.
+                val first = start("--class-cache", "off", xdgHome = home, javaHome = jdk)
+                stop(first)
+                cli("\\.aot").shouldBeEmpty()
+                cli("\\.aot\\.conf\\.tmp\\.${first.process.pid()}") shouldHaveSize 1
+                first.lines.filter { it.contains("AOTConfiguration") || it.contains("[aot]") }.shouldBeEmpty()
+
+                // Second run: a detached, niced JVM assembles the cache from that recording while this run serves.
+                val second = start("--class-cache", "off", xdgHome = home, javaHome = jdk)
+                val cache = awaitValue("the watcher's AOT cache assembled\n$second", 60_000) { cli("\\.aot").singleOrNull() }
+                awaitValue("the assembler gone", 30_000) { if (cli("\\.aot\\.conf.*").isEmpty()) true else null }
+                stop(second)
+                second.lines.filter { it.contains("AOTCache") || it.contains("[aot]") }.shouldBeEmpty()
+
+                // Third run: the watcher's JVM maps it.
+                val third = start("--class-cache", "off", xdgHome = home, javaHome = jdk)
+                Files.readString(Path.of("/proc/${third.process.pid()}/maps")) shouldContain cache.toString()
+                stop(third)
+
+                // A truncated cache: one warning from bin/cluster, a working cluster, and a new recording.
+                val bytes = Files.readAllBytes(cache)
+                Files.write(cache, bytes.copyOf(bytes.size / 3))
+                val fourth = start("--class-cache", "off", xdgHome = home, javaHome = jdk)
+                fourth.lines.filter { it.contains("ignoring the damaged class-data archive $cache") } shouldHaveSize 1
+                stop(fourth)
+                cli("\\.aot").shouldBeEmpty()
+                cli("\\.aot\\.conf\\.tmp\\.${fourth.process.pid()}") shouldHaveSize 1
+            }
 
         test("--java with the Temurin 25 JDK serves, and its workers use an AOT cache").config(enabled = Files.isExecutable(TEMURIN_25)) {
             val first = start("--java", TEMURIN_25.toString())
