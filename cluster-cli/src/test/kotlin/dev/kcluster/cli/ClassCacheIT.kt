@@ -228,6 +228,9 @@ class ClassCacheIT :
             awaitValue("worker used the AOT cache\n$second", 30_000) {
                 if (second.has("Opened AOT cache $cache") && second.has("Using AOT-linked classes: true")) true else null
             }
+            // Mapped where it was dumped, shared between the workers, not relocated into a private copy in each (DESIGN.md).
+            second.has("ArchiveRelocationMode: 0") shouldBe true
+            second.has("at an alternative address") shouldBe false
             stop(second)
         }
     })

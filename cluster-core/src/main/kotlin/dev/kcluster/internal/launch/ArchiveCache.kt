@@ -20,7 +20,13 @@ import org.slf4j.LoggerFactory
  * and the next training run rebuilds it.
  */
 internal class ArchiveCache
-private constructor(val archive: Path, private val java: JavaRuntime, private val keyOptions: List<String>, private val classpath: String) {
+private constructor(
+    val archive: Path,
+    private val java: JavaRuntime,
+    private val keyOptions: List<String>,
+    private val classpath: String,
+    private val mapping: List<String>,
+) {
     val aot: Boolean = java.feature >= 25
     private val marker: Path = archive.resolveSibling(archive.fileName.toString() + ".ok")
     @Volatile private var checked: Pair<String, Boolean>? = null
@@ -33,7 +39,7 @@ private constructor(val archive: Path, private val java: JavaRuntime, private va
     /** Options that make a worker use the archive when it is there and valid; else none. */
     fun useOptions(): List<String> = if (usable()) useFlags() else emptyList()
 
-    private fun useFlags() = if (aot) listOf("-XX:AOTCache=$archive") else listOf("-XX:SharedArchiveFile=$archive")
+    private fun useFlags() = (if (aot) listOf("-XX:AOTCache=$archive") else listOf("-XX:SharedArchiveFile=$archive")) + mapping
 
     /** True when no valid archive exists yet (and none was rejected by this watcher twice). */
     fun needsTraining(): Boolean = !usable()
@@ -108,10 +114,17 @@ private constructor(val archive: Path, private val java: JavaRuntime, private va
         val LAUNCH_OPTIONS: List<String> = dev.kcluster.internal.net.JdkChannels.OPENS_ARGS
 
         /**
-         * The archive for these workers, or null (logged once at info) when the cache is off or cannot work: JDK older than 17, or a
-         * classpath with a non-empty directory or a wildcard.
+         * The archive for these workers ([userOptions]: every JVM option the user gives them, the environment's too), or null (logged once
+         * at info) when the cache is off or cannot work: JDK older than 17, or a classpath with a non-empty directory or a wildcard.
          */
-        fun of(cache: ClassCache, java: JavaRuntime, mainClass: String, classpath: String, jvmOptions: List<String>): ArchiveCache? {
+        fun of(
+            cache: ClassCache,
+            java: JavaRuntime,
+            mainClass: String,
+            classpath: String,
+            jvmOptions: List<String>,
+            userOptions: List<String> = jvmOptions,
+        ): ArchiveCache? {
             if (!cache.enabled) return null
             if (java.feature < 17) return off("JDK ${java.version} is older than 17")
             val entries = classpath.split(File.pathSeparator).filter { it.isNotEmpty() }
@@ -141,6 +154,11 @@ private constructor(val archive: Path, private val java: JavaRuntime, private va
                 java,
                 keyOptions,
                 classpath,
+                // Mapped where it was dumped (ArchiveRelocationMode=0, the JDK's default before JDK 20), not copied and relocated to a
+                // random address in every JVM: its pages stay shared between the workers (~10 MiB less PSS each) and a start skips ~8 ms
+                // of relocation. The JDK's own default (=1, ASLR for the archive) is one --jvm-opt away: a user value wins.
+                if (userOptions.any { JvmDefaults.settingOf(it) == "ArchiveRelocationMode" }) emptyList()
+                else listOf("-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0"),
             )
         }
 

@@ -54,7 +54,7 @@ internal class Launcher(private val config: WatcherConfig) {
         // Unknown (e.g. a wrapper script without a JDK around it): no archive, no version-specific options.
         java = runCatching { JavaRuntime.of(config.javaCommand) }.getOrNull()
         // The key holds the options of a 1-worker cluster: the heap share (per size) does not matter to an archive.
-        archive = java?.let { ArchiveCache.of(config.classCache, it, mainClass, classpath, jvmOptions(1)) }
+        archive = java?.let { ArchiveCache.of(config.classCache, it, mainClass, classpath, jvmOptions(1), userOptions) }
         archive
             ?.let { a ->
                 NativeLibraryCopy.option(classpath, a.archive.parent, a.archive.resolveSibling("${a.archive.fileName}.native")) {
