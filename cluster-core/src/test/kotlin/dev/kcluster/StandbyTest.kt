@@ -19,6 +19,8 @@ import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.flow.transformWhile
 import kotlinx.coroutines.withTimeout
 
 private suspend fun ClusterWatcher.awaitStandby(other: Int? = null): WorkerStatus =
@@ -51,8 +53,24 @@ class StandbyTest :
 
                 val victim = w.workers.first()
                 val respawned = async { w.events.filterIsInstance<ClusterEvent.WorkerRespawned>().first() }
+                // The standby is promoted as soon as the victim's process is gone, before its exit is reported; the events still
+                // come in their order: the crash, the promotion, then the promoted worker's READY.
+                val order =
+                    async(start = CoroutineStart.UNDISPATCHED) {
+                        w.events
+                            .transformWhile { e ->
+                                when {
+                                    e is ClusterEvent.WorkerExited && e.worker.id == victim.id -> emit("exited")
+                                    e is ClusterEvent.WorkerRespawned && e.previous.id == victim.id -> emit("respawned ${e.worker.id}")
+                                    e is ClusterEvent.WorkerReady && e.worker.id == standby.id -> emit("ready")
+                                }
+                                !(e is ClusterEvent.WorkerReady && e.worker.id == standby.id)
+                            }
+                            .toList()
+                    }
                 signal(victim.pid, "KILL")
                 val promoted = withTimeout(30_000) { respawned.await() }.worker
+                withTimeout(30_000) { order.await() } shouldBe listOf("exited", "respawned ${standby.id}", "ready")
                 promoted.id shouldBe standby.id
                 promoted.slot shouldBe victim.slot
                 promoted.restarts shouldBe 1

@@ -21,7 +21,7 @@ internal class HeartbeatMonitor(
             val now = System.nanoTime()
             for (w in workers()) {
                 val conn = w.conn ?: continue
-                if (w.life is Life.Unresponsive || w.life is Life.Exited || !conn.isOpen) continue
+                if (w.life is Life.Unresponsive || w.life is Life.Gone || w.life is Life.Exited || !conn.isOpen) continue
                 runCatching { conn.send(FrameType.PING) }
                 val silent = now - w.lastPong
                 if (silent > timeoutNanos) onHung(w, silent / 1_000_000)

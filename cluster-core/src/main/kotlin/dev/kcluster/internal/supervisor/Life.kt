@@ -11,8 +11,11 @@ import dev.kcluster.WorkerState
  * Starting ──READY──▶ Ready ──stop──▶ Draining ──exit──▶ Exited(expected)
  *  │  ▲                 │  └─missed heartbeats─▶ Unresponsive ──exit──▶ Exited(crash)
  *  │  └─promote─ Standby ◀─HELD─ (a standby's Starting)
- *  └────────────────────┴───────────────exit───────────────────────────▶ Exited(crash)
+ *  └────────────────────┴──────gone──▶ Gone ──────exit─────────────────▶ Exited(crash)
  * ```
+ *
+ * Gone: the process has ended and its last frames are still being read; a stop asked now cannot make it an expected exit, so the watcher
+ * may replace it (promote a standby) before its exit is reported.
  */
 internal sealed class Life(val state: WorkerState) {
     /** Launched; not READY yet. */
@@ -26,6 +29,9 @@ internal sealed class Life(val state: WorkerState) {
 
     /** Told to stop by the watcher ([byWatcher]), or stopping itself with `Cluster.stop()`; its exit is expected. */
     data class Draining(val byWatcher: Boolean) : Life(WorkerState.DRAINING)
+
+    /** The process ended unasked, as [was]; its exit (a crash) is reported once its last frames are read. */
+    data class Gone(val was: WorkerState) : Life(was)
 
     /** Missed heartbeats for [detail]; it is being killed, and its exit is a crash. */
     data class Unresponsive(val was: WorkerState, val detail: String) : Life(was)
@@ -43,6 +49,7 @@ internal sealed class Life(val state: WorkerState) {
                     LifeEvent.StopRequested -> Draining(byWatcher = true)
                     LifeEvent.StoppingItself -> Draining(byWatcher = false)
                     is LifeEvent.MissedHeartbeats -> Unresponsive(state, event.detail)
+                    LifeEvent.ProcessGone -> Gone(state)
                     is LifeEvent.ProcessEnded -> exited(event, expected = false)
                     LifeEvent.ReportedReady,
                     LifeEvent.Held -> this
@@ -56,6 +63,7 @@ internal sealed class Life(val state: WorkerState) {
                     LifeEvent.StopRequested -> Draining(byWatcher = true)
                     LifeEvent.StoppingItself -> Draining(byWatcher = false)
                     is LifeEvent.MissedHeartbeats -> Unresponsive(state, event.detail)
+                    LifeEvent.ProcessGone -> Gone(state)
                     is LifeEvent.ProcessEnded -> exited(event, expected = false)
                 }
             is Draining ->
@@ -66,8 +74,14 @@ internal sealed class Life(val state: WorkerState) {
                     LifeEvent.StoppingItself,
                     is LifeEvent.MissedHeartbeats,
                     LifeEvent.Held,
-                    LifeEvent.Promoted -> this
+                    LifeEvent.Promoted,
+                    LifeEvent.ProcessGone -> this
                     is LifeEvent.ProcessEnded -> exited(event, expected = true)
+                }
+            is Gone ->
+                when (event) {
+                    is LifeEvent.ProcessEnded -> exited(event, expected = false)
+                    else -> this
                 }
             is Unresponsive ->
                 when (event) {
@@ -104,6 +118,9 @@ internal sealed interface LifeEvent {
 
     /** No heartbeat answer; [detail] says for how long. */
     data class MissedHeartbeats(val detail: String) : LifeEvent
+
+    /** The process is seen to have ended; its last frames may still be unread. */
+    data object ProcessGone : LifeEvent
 
     /** The process ended with [exitCode]; [reported] is what it (or the watcher) said about why, [stderrTail] its last stderr lines. */
     data class ProcessEnded(val exitCode: Int, val reported: String?, val stderrTail: String?) : LifeEvent

@@ -168,6 +168,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                         live[w.id] = w
                         emit(ClusterEvent.WorkerStarted(w))
                     },
+                    onEnded = ::ended,
                     onExit = ::exited,
                     ops = workerOps,
                     balancer = balancer,
@@ -299,12 +300,39 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         }
 
     private fun changed(w: RealWorker, before: Life, after: Life) {
-        if (after === Life.Ready && before !== Life.Ready) emit(ClusterEvent.WorkerReady(w))
+        if (after === Life.Ready && before !== Life.Ready) {
+            // A standby promoted the moment its predecessor's process was gone may be READY before that exit is reported.
+            val first = w.predecessorExit?.takeIf { !it.isCompleted }
+            if (first == null) emit(ClusterEvent.WorkerReady(w))
+            else scope.launch { withTimeoutOrNull(5_000) { runCatching { first.await() } }.also { emit(ClusterEvent.WorkerReady(w)) } }
+        }
         publish()
     }
 
     private val running
         get() = phase == ClusterState.Phase.RUNNING || phase == ClusterState.Phase.STARTING
+
+    /**
+     * A worker's process is gone, before its last frames are read and its exit reported ([exited]). A crashed worker that the restart
+     * policy respawns at once is replaced by a warm standby now: its held LISTENs are answered a few milliseconds sooner. The decision is
+     * kept on the worker for [exited], which announces both.
+     */
+    private fun ended(w: RealWorker) {
+        val slot = w.place ?: return
+        if (!running || slot.worker !== w || slot !in slots || slot.successor != null) return
+        // Not a crash (a stop, a restart, Cluster.stop()), or a start() that waits for this worker and reports its failure itself.
+        if ((w.life !is Life.Gone && w.life !is Life.Unresponsive) || (w.origin != Origin.RESPAWN && !w.ready.isCompleted)) return
+        val d = policy.onCrash(slot.index, System.nanoTime() - w.startedNanos)
+        w.crashDecision = d
+        if (d != RestartPolicy.Decision.Respawn(0)) return
+        val standby = standbys.take() ?: return
+        if (runCatching { standby.promote(slot, w) }.isSuccess) {
+            slot.worker = standby
+            w.replacedBy = standby
+        } else {
+            scope.launch { stopper.stop(standby) }
+        }
+    }
 
     private suspend fun exited(w: RealWorker, exited: Life.Exited) {
         live.remove(w.id)
@@ -320,6 +348,11 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             if (running && !reason.expected) scope.launch { replaceStandby(w, reason) }
             return
         }
+        val early = w.replacedBy
+        if (early != null) {
+            if (slot.worker === early) promoted(w, early, 0)
+            return
+        }
         if (!running || slot.worker !== w || slot !in slots) return
         when {
             exited.stoppedItself -> {
@@ -332,7 +365,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             slot.successor != null -> Unit
             // start() or scale() is waiting for this worker and reports its failure.
             w.origin != Origin.RESPAWN && !w.ready.isCompleted -> Unit
-            else -> scope.launch { respawn(slot, w, reason) }
+            else -> scope.launch { respawn(slot, w, reason, w.crashDecision) }
         }
     }
 
@@ -357,31 +390,18 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         scope.launch { stop() }
     }
 
-    private suspend fun respawn(slot: Slot, old: RealWorker, reason: dev.kcluster.ExitReason) {
-        when (val d = policy.onCrash(slot.index, System.nanoTime() - old.startedNanos)) {
+    /** [decided]: the policy's decision, when [ended] took it already. */
+    private suspend fun respawn(slot: Slot, old: RealWorker, reason: dev.kcluster.ExitReason, decided: RestartPolicy.Decision? = null) {
+        when (val d = decided ?: policy.onCrash(slot.index, System.nanoTime() - old.startedNanos)) {
             is RestartPolicy.Decision.GiveUp -> giveUp(old, reason)
             is RestartPolicy.Decision.Respawn -> {
                 if (d.delayMillis > 0) delay(d.delayMillis)
                 if (!running || slot.worker !== old || slot !in slots) return
                 val standby = standbys.take()
                 if (standby != null) {
-                    val promoted = runCatching { standby.promote(slot, old) }.isSuccess
-                    if (promoted) {
+                    if (runCatching { standby.promote(slot, old) }.isSuccess) {
                         slot.worker = standby
-                        publish()
-                        log.info("standby worker {} promoted to replace crashed worker {} after {} ms", standby.id, old.id, d.delayMillis)
-                        emit(ClusterEvent.WorkerRespawned(old, standby, d.delayMillis))
-                        // The next standby starts once the promoted one serves: on few cores, a JVM starting beside it
-                        // would slow its first answers, which are what a promotion is for.
-                        scope.launch {
-                            withTimeoutOrNull(config.startTimeout.toMillis()) {
-                                select {
-                                    standby.ready.onAwait {}
-                                    standby.exit.onAwait {}
-                                }
-                            }
-                            standbys.launch()
-                        }
+                        promoted(old, standby, d.delayMillis)
                         return
                     }
                     scope.launch { stopper.stop(standby) }
@@ -398,6 +418,24 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 log.info("worker {} replaced crashed worker {} after {} ms", w.id, old.id, d.delayMillis)
                 emit(ClusterEvent.WorkerRespawned(old, w, d.delayMillis))
             }
+        }
+    }
+
+    /** Announces that [standby] was promoted in place of [old], and starts the next standby once it serves. */
+    private fun promoted(old: RealWorker, standby: RealWorker, delayMillis: Long) {
+        publish()
+        log.info("standby worker {} promoted to replace crashed worker {} after {} ms", standby.id, old.id, delayMillis)
+        emit(ClusterEvent.WorkerRespawned(old, standby, delayMillis))
+        // The next standby starts once the promoted one serves: on few cores, a JVM starting beside it would slow its first answers,
+        // which are what a promotion is for.
+        scope.launch {
+            withTimeoutOrNull(config.startTimeout.toMillis()) {
+                select {
+                    standby.ready.onAwait {}
+                    standby.exit.onAwait {}
+                }
+            }
+            standbys.launch()
         }
     }
 

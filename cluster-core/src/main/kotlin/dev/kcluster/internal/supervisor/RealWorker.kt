@@ -92,6 +92,15 @@ internal class RealWorker(
     var reportedLoad: LoadCounters.Report? = null
         private set
 
+    /** The restart policy's decision on this worker's crash, when it was taken as soon as its process was gone. */
+    @Volatile var crashDecision: RestartPolicy.Decision? = null
+    /** The standby promoted into this worker's slot as soon as its process was gone; announced when its exit is. */
+    @Volatile var replacedBy: RealWorker? = null
+    /** For a promoted standby: the exit of the crashed worker it replaced; its READY is announced after that exit. */
+    @Volatile
+    var predecessorExit: kotlinx.coroutines.Deferred<ExitReason>? = null
+        private set
+
     /** The request limit for `--max-requests` recycling, jitter included; 0 for none. */
     @Volatile var requestLimit: Long = 0
 
@@ -161,6 +170,7 @@ internal class RealWorker(
     /** A standby takes [slot] after [predecessor]; then sends PROMOTE so its program continues to READY, and answers its held LISTENs. */
     fun promote(slot: Slot, predecessor: RealWorker) {
         place = slot
+        predecessorExit = predecessor.exit
         restarts = predecessor.restarts + 1
         origin = Origin.RESPAWN
         transition(LifeEvent.Promoted)

@@ -20,7 +20,8 @@ import org.slf4j.event.Level
 
 /**
  * Launches worker processes and sees each one through to its exit: the one-time key on stdin, the stdout/stderr relay, the IPC connection
- * and its frames, and finally the exit, which goes to [onExit] only after every frame the worker sent before dying has been dispatched.
+ * and its frames, and finally the exit: [onEnded] hears of it at once (the watcher may replace a crashed worker then), [onExit] only after
+ * every frame the worker sent before dying has been dispatched.
  */
 internal class Spawner(
     private val config: WatcherConfig,
@@ -32,6 +33,7 @@ internal class Spawner(
     private val clusterSize: () -> Int,
     private val onChange: (RealWorker, Life, Life) -> Unit,
     private val onLaunched: (RealWorker) -> Unit,
+    private val onEnded: (RealWorker) -> Unit,
     private val onExit: suspend (RealWorker, Life.Exited) -> Unit,
     private val ops: WorkerOps,
     private val balancer: Balancer? = null,
@@ -89,6 +91,8 @@ internal class Spawner(
             if (w.life is Life.Draining) runCatching { conn.send(dev.kcluster.internal.ipc.FrameType.STOP) }
         }
         val code = w.process.onExit().await().exitValue()
+        w.transition(LifeEvent.ProcessGone)
+        onEnded(w)
         // Every frame the worker sent before dying is dispatched before its exit is reported.
         w.conn?.let { c ->
             withTimeoutOrNull(2_000) { c.closed.await() }

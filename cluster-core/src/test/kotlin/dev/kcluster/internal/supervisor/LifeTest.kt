@@ -46,6 +46,27 @@ class LifeTest :
             exited.reason.detail shouldBe "no heartbeat answer for 2000 ms"
         }
 
+        test("a process gone unasked is a crash even when a stop comes before its exit is reported; a draining one stays expected") {
+            val gone = Life.Ready.on(LifeEvent.ProcessGone)
+            gone shouldBe Life.Gone(WorkerState.READY)
+            gone.state shouldBe WorkerState.READY
+            listOf(LifeEvent.StopRequested, LifeEvent.StoppingItself, LifeEvent.ReportedReady, LifeEvent.Promoted).forEach {
+                gone.on(it) shouldBe gone
+            }
+            val exited = gone.on(LifeEvent.StopRequested).on(end(137)).shouldBeInstanceOf<Life.Exited>()
+            exited.reason.expected shouldBe false
+            exited.reason.detail shouldBe "last stderr line"
+            Life.Standby.on(LifeEvent.ProcessGone).state shouldBe WorkerState.STANDBY
+            Life.Ready.on(LifeEvent.StopRequested)
+                .on(LifeEvent.ProcessGone)
+                .on(end(0))
+                .shouldBeInstanceOf<Life.Exited>()
+                .reason
+                .expected shouldBe true
+            val hung = Life.Ready.on(LifeEvent.MissedHeartbeats("no heartbeat answer"))
+            hung.on(LifeEvent.ProcessGone) shouldBe hung
+        }
+
         test("nothing leaves Exited") {
             val exited = Life.Starting.on(end(1))
             listOf(LifeEvent.ReportedReady, LifeEvent.StopRequested, LifeEvent.StoppingItself, end(0)).forEach {
