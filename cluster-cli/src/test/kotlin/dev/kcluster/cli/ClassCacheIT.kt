@@ -232,5 +232,16 @@ class ClassCacheIT :
             second.has("ArchiveRelocationMode: 0") shouldBe true
             second.has("at an alternative address") shouldBe false
             stop(second)
+            // The documented opt-out: the user's value wins, and its workers relocate the archive again.
+            val optOut = arrayOf("--jvm-opt=-XX:+UnlockDiagnosticVMOptions", "--jvm-opt=-XX:ArchiveRelocationMode=1")
+            val third = start("--java", TEMURIN_25.toString(), *optOut)
+            awaitCreated(third)
+            stop(third)
+            val fourth = start("--java", TEMURIN_25.toString(), *optOut, "--jvm-opt=-Xlog:aot=info")
+            awaitValue("worker relocated the AOT cache\n$fourth", 30_000) {
+                if (fourth.has("Opened AOT cache") && fourth.has("at an alternative address")) true else null
+            }
+            fourth.has("ArchiveRelocationMode: 0") shouldBe false
+            stop(fourth)
         }
     })
