@@ -2,6 +2,7 @@ package dev.kcluster.cli
 
 import dev.kcluster.cli.testing.CliHarness
 import dev.kcluster.cli.testing.TestServer
+import dev.kcluster.testing.ZooKeeperTestFiles
 import dev.kcluster.testing.awaitUntil
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
@@ -32,6 +33,7 @@ class GroupReloadIT :
         afterSpec {
             h.cleanUp()
             zk.close()
+            ZooKeeperTestFiles.clean()
         }
         val target = TestServer::class.java.name
 

@@ -8,7 +8,9 @@ import dev.kcluster.java.JavaClusterWatcher;
 import dev.kcluster.java.Registration;
 import dev.kcluster.zookeeper.testing.LeaderWorker;
 import dev.kcluster.zookeeper.testing.SupportKt;
+import dev.kcluster.testing.ZooKeeperTestFiles;
 import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
@@ -22,6 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The membership API as Java callers use it: builder, java.time durations, listeners. */
 class ZooKeeperMembershipJavaTest {
+    @AfterAll
+    static void deleteServerFiles() {
+        ZooKeeperTestFiles.clean();
+    }
+
     @Test
     void javaCallersJoinWithTheBuilderAndListenToHostsAndConnection() throws Exception {
         File log = File.createTempFile("grants", ".log");

@@ -1,5 +1,6 @@
 package dev.kcluster.zookeeper
 
+import dev.kcluster.testing.ZooKeeperTestFiles
 import dev.kcluster.zookeeper.testing.GroupWatcher
 import dev.kcluster.zookeeper.testing.Jvm
 import dev.kcluster.zookeeper.testing.awaitUntil
@@ -61,6 +62,7 @@ class FailoverTest :
         afterSpec {
             killAllStarted()
             zk.close()
+            ZooKeeperTestFiles.clean()
             log.delete()
         }
 

@@ -1,5 +1,6 @@
 package dev.kcluster.zookeeper
 
+import dev.kcluster.testing.ZooKeeperTestFiles
 import dev.kcluster.zookeeper.testing.GroupHost
 import dev.kcluster.zookeeper.testing.Jvm
 import dev.kcluster.zookeeper.testing.awaitUntil
@@ -20,6 +21,7 @@ class GroupRestartTest :
         afterSpec {
             killAllStarted()
             zk.close()
+            ZooKeeperTestFiles.clean()
             messages.delete()
         }
 

@@ -3,6 +3,7 @@ package dev.kcluster.zookeeper
 import dev.kcluster.ClusterWatcher
 import dev.kcluster.GroupMember
 import dev.kcluster.WatcherConfig
+import dev.kcluster.testing.ZooKeeperTestFiles
 import dev.kcluster.zookeeper.testing.DslLeaderProgram
 import dev.kcluster.zookeeper.testing.LeaderWorker
 import dev.kcluster.zookeeper.testing.TEST_JVM
@@ -41,7 +42,10 @@ class MembershipTest :
             closing.reversed().forEach { runCatching { it.close() } }
             closing.clear()
         }
-        afterSpec { zk.close() }
+        afterSpec {
+            zk.close()
+            ZooKeeperTestFiles.clean()
+        }
 
         suspend fun watcher(workers: Int, port: Int, log: File): ClusterWatcher {
             val w =

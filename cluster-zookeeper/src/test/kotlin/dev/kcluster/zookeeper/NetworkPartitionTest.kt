@@ -1,5 +1,6 @@
 package dev.kcluster.zookeeper
 
+import dev.kcluster.testing.ZooKeeperTestFiles
 import dev.kcluster.zookeeper.testing.GrantEvent
 import dev.kcluster.zookeeper.testing.GroupWatcher
 import dev.kcluster.zookeeper.testing.Jvm
@@ -62,6 +63,7 @@ class NetworkPartitionTest :
                     }
                 } finally {
                     zk.close()
+                    ZooKeeperTestFiles.clean()
                     log.delete()
                 }
                 awaitUntil("every namespace and link of this test is gone", 10_000) { NetworkHosts.leftovers().isEmpty() }

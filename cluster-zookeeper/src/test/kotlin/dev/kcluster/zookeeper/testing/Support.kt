@@ -164,4 +164,9 @@ fun overlap(events: List<GrantEvent>, deathMicros: Map<Long, Long> = emptyMap())
     return null
 }
 
-fun tempFile(prefix: String): File = File.createTempFile(prefix, ".log").apply { delete() }
+/** A free temporary file name (the file does not exist yet); whatever a worker writes there is deleted when this JVM exits. */
+fun tempFile(prefix: String): File =
+    File.createTempFile(prefix, ".log").apply {
+        delete()
+        deleteOnExit()
+    }
