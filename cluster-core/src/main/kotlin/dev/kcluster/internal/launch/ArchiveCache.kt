@@ -123,7 +123,7 @@ private constructor(
             mainClass: String,
             classpath: String,
             jvmOptions: List<String>,
-            userOptions: List<String> = jvmOptions,
+            userOptions: List<String>,
         ): ArchiveCache? {
             if (!cache.enabled) return null
             if (java.feature < 17) return off("JDK ${java.version} is older than 17")

@@ -319,19 +319,31 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
      */
     private fun ended(w: RealWorker) {
         val slot = w.place ?: return
-        if (!running || slot.worker !== w || slot !in slots || slot.successor != null) return
-        // Not a crash (a stop, a restart, Cluster.stop()), or a start() that waits for this worker and reports its failure itself.
-        if ((w.life !is Life.Gone && w.life !is Life.Unresponsive) || (w.origin != Origin.RESPAWN && !w.ready.isCompleted)) return
+        // Not a crash (a stop, a restart, Cluster.stop()) or not the watcher's to replace.
+        if (!holds(slot, w) || handledElsewhere(slot, w) || (w.life !is Life.Gone && w.life !is Life.Unresponsive)) return
         val d = policy.onCrash(slot.index, System.nanoTime() - w.startedNanos)
         w.crashDecision = d
-        if (d != RestartPolicy.Decision.Respawn(0)) return
-        val standby = standbys.take() ?: return
-        if (runCatching { standby.promote(slot, w) }.isSuccess) {
-            slot.worker = standby
-            w.replacedBy = standby
-        } else {
+        if (d == RestartPolicy.Decision.Respawn(0)) w.replacedBy = promoteStandby(slot, w)
+    }
+
+    /** Whether [slot], still in the cluster, is held by [w] while the cluster runs. */
+    private fun holds(slot: Slot, w: RealWorker) = running && slot.worker === w && slot in slots
+
+    /**
+     * Whether someone else handles the failure of [w]: a rolling restart starting the slot's successor (it takes over), or start() or
+     * scale() waiting for this worker (it reports the failure).
+     */
+    private fun handledElsewhere(slot: Slot, w: RealWorker) = slot.successor != null || (w.origin != Origin.RESPAWN && !w.ready.isCompleted)
+
+    /** A warm standby, promoted into [slot] in place of [old]; null when there is none or its promotion failed (then it is stopped). */
+    private fun promoteStandby(slot: Slot, old: RealWorker): RealWorker? {
+        val standby = standbys.take() ?: return null
+        if (runCatching { standby.promote(slot, old) }.isFailure) {
             scope.launch { stopper.stop(standby) }
+            return null
         }
+        slot.worker = standby
+        return standby
     }
 
     private suspend fun exited(w: RealWorker, exited: Life.Exited) {
@@ -353,7 +365,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             if (slot.worker === early) promoted(w, early, 0)
             return
         }
-        if (!running || slot.worker !== w || slot !in slots) return
+        if (!holds(slot, w)) return
         when {
             exited.stoppedItself -> {
                 removeSlot(slot)
@@ -361,10 +373,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             }
             // Stopped on purpose: whoever asked (restart, scale, stop) handles the slot.
             reason.expected -> Unit
-            // A rolling restart is starting this slot's successor: it takes over.
-            slot.successor != null -> Unit
-            // start() or scale() is waiting for this worker and reports its failure.
-            w.origin != Origin.RESPAWN && !w.ready.isCompleted -> Unit
+            handledElsewhere(slot, w) -> Unit
             else -> scope.launch { respawn(slot, w, reason, w.crashDecision) }
         }
     }
@@ -396,15 +405,10 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             is RestartPolicy.Decision.GiveUp -> giveUp(old, reason)
             is RestartPolicy.Decision.Respawn -> {
                 if (d.delayMillis > 0) delay(d.delayMillis)
-                if (!running || slot.worker !== old || slot !in slots) return
-                val standby = standbys.take()
-                if (standby != null) {
-                    if (runCatching { standby.promote(slot, old) }.isSuccess) {
-                        slot.worker = standby
-                        promoted(old, standby, d.delayMillis)
-                        return
-                    }
-                    scope.launch { stopper.stop(standby) }
+                if (!holds(slot, old)) return
+                promoteStandby(slot, old)?.let { standby ->
+                    promoted(old, standby, d.delayMillis)
+                    return
                 }
                 val w =
                     try {
