@@ -34,6 +34,15 @@ public object Cluster {
         get() = runtime?.id ?: StandaloneRuntime.WORKER_ID
 
     /**
+     * True in a standby worker (`--standby`, [WatcherConfig.standby]) until the watcher promotes it. A standby's first listen (or [ready])
+     * holds until then; what the program does before it, it does while no client can reach it, so that is the place to warm caches or
+     * connection pools. `ClusterNetty` warms its request path there (`ServeOptions.standbyWarmup`). False standalone.
+     */
+    @JvmStatic
+    public val isStandby: Boolean
+        get() = runtime?.awaitingPromotion ?: false
+
+    /**
      * How many workers the watcher was running or starting when this worker was launched (1 standalone). A hint for sizing per-process
      * resources, e.g. event-loop threads = cores / workerCount.
      */

@@ -34,6 +34,11 @@ internal class WorkerRuntime(
     val standby: Boolean = false,
 ) : WorkerChannel {
     private val promoted = java.util.concurrent.CountDownLatch(if (standby) 1 else 0)
+
+    /** True until the watcher promotes this standby; always false for other workers. */
+    val awaitingPromotion: Boolean
+        get() = promoted.count > 0
+
     private val heldSent = AtomicBoolean()
     val termination = CompletableDeferred<Unit>()
     private val inbox =
