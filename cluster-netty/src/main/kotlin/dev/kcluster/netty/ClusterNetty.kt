@@ -3,6 +3,7 @@ package dev.kcluster.netty
 import dev.kcluster.Cluster
 import dev.kcluster.netty.internal.EventLoops
 import dev.kcluster.netty.internal.ServerDrainer
+import dev.kcluster.netty.internal.StandbyWarmup
 import dev.kcluster.netty.internal.serverChannelFor
 import io.netty.bootstrap.ServerBootstrap
 import io.netty.channel.ChannelFactory
@@ -48,6 +49,8 @@ public object ClusterNetty {
                     .childOption(ChannelOption.TCP_NODELAY, options.listenOptions.tcpNoDelay)
                     .childHandler(drainer.childHandler(childHandler))
             loops.warmRegistration(bootstrap)
+            // A standby serves itself one request first (see ServeOptions.standbyWarmup); listen() then holds it until its promotion.
+            options.standbyWarmup?.let { path -> if (Cluster.isStandby) StandbyWarmup.run(bootstrap, childHandler, drainer, path) }
             val listening = Cluster.serverSocketFactory().listen(address, options.listenOptions).also { socket = it }
             val channel =
                 bootstrap

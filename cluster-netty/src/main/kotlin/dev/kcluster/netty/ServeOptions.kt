@@ -53,6 +53,15 @@ public class ServeOptions private constructor(b: Builder) {
      */
     public val lingerTimeout: Duration = b.lingerTimeout
 
+    /**
+     * The path a standby worker (`--standby`) asks of itself before it is held, so that its first request after promotion does not load and
+     * run the request path cold: one HTTP/1.1 `GET` (`User-Agent: kcluster-warmup`, `Connection: close`) over a private loopback socket
+     * that this server's pipeline serves, counted in neither the worker's load nor its metrics. It is sent only when the pipeline has an
+     * HTTP/1 codec and no TLS (otherwise the warm-up only connects), so the handler must answer a safe `GET` of this path harmlessly. Null
+     * turns it off. Default "/". Workers that are not standbys never warm up, and [ClusterKtor] does not.
+     */
+    public val standbyWarmup: String? = b.standbyWarmup
+
     /** Builds [ServeOptions]; every setter returns the builder. */
     public class Builder internal constructor() {
         internal var listenOptions: ListenOptions = ListenOptions.DEFAULT
@@ -62,6 +71,7 @@ public class ServeOptions private constructor(b: Builder) {
         internal var idleGrace: Duration = Duration.ofSeconds(1)
         internal var drainTimeout: Duration = Duration.ofSeconds(6)
         internal var lingerTimeout: Duration = Duration.ofSeconds(2)
+        internal var standbyWarmup: String? = "/"
 
         /** See [ServeOptions.listenOptions]. */
         public fun listenOptions(value: ListenOptions): Builder = apply { listenOptions = value }
@@ -84,6 +94,9 @@ public class ServeOptions private constructor(b: Builder) {
         /** See [ServeOptions.lingerTimeout]. */
         public fun lingerTimeout(value: Duration): Builder = apply { lingerTimeout = value }
 
+        /** See [ServeOptions.standbyWarmup]; null turns it off. */
+        public fun standbyWarmup(path: String?): Builder = apply { standbyWarmup = path }
+
         /** @throws IllegalArgumentException naming the first invalid setting. */
         public fun build(): ServeOptions {
             require(bossThreads >= 1) { "bossThreads must be >= 1, was $bossThreads" }
@@ -92,12 +105,17 @@ public class ServeOptions private constructor(b: Builder) {
             for ((name, d) in listOf("idleGrace" to idleGrace, "drainTimeout" to drainTimeout, "lingerTimeout" to lingerTimeout)) {
                 require(!d.isNegative) { "$name must not be negative, was $d" }
             }
+            standbyWarmup?.let { path ->
+                require(path.startsWith("/") && path.all { it in '!'..'~' }) {
+                    "standbyWarmup must be a path starting with / of visible ASCII characters (no spaces), was \"$path\""
+                }
+            }
             return ServeOptions(this)
         }
     }
 
     public companion object {
-        /** Backlog 1024, one boss thread, cores / workers event loops, 1 s idle grace, 6 s drain, 2 s linger. */
+        /** Backlog 1024, one boss thread, cores / workers event loops, 1 s idle grace, 6 s drain, 2 s linger, standby warm-up `GET /`. */
         @JvmField public val DEFAULT: ServeOptions = Builder().build()
 
         /** A builder starting from [DEFAULT]. */

@@ -28,7 +28,12 @@ import java.util.concurrent.TimeUnit
  * pipeline (raw bytes: partial requests count as activity, late bytes are discarded while lingering) and [HttpDrainHandler] right after the
  * HTTP codec (requests in progress, `Connection: close` on responses while draining).
  */
-internal class ConnectionState(val channel: Channel, val drain: DrainControl) {
+internal class ConnectionState(
+    val channel: Channel,
+    val drain: DrainControl,
+    /** A standby's warm-up connection (see [StandbyWarmup]): not counted in the worker's load or HTTP metrics. */
+    val warmup: Boolean = false,
+) {
     var lastActivity: Long = System.nanoTime()
     var http = false
     var upgraded = false
@@ -80,7 +85,7 @@ internal class ActivityHandler(private val state: ConnectionState) : ChannelInbo
     private var counted = false
 
     override fun channelActive(ctx: ChannelHandlerContext) {
-        if (!counted) {
+        if (!counted && !state.warmup) {
             counted = true
             dev.kcluster.Cluster.connectionOpened()
             HttpMetrics.opened()
@@ -89,7 +94,7 @@ internal class ActivityHandler(private val state: ConnectionState) : ChannelInbo
     }
 
     override fun handlerAdded(ctx: ChannelHandlerContext) {
-        if (ctx.channel().isActive && !counted) {
+        if (ctx.channel().isActive && !counted && !state.warmup) {
             counted = true
             dev.kcluster.Cluster.connectionOpened()
             HttpMetrics.opened()
@@ -126,7 +131,7 @@ internal class HttpDrainHandler(private val state: ConnectionState) : ChannelDup
     private var informational = false
     private var dropping = false
     /** Start times of the requests in progress (pipelined ones queue), only while metrics are on. */
-    private val started = if (HttpMetrics.enabled) java.util.ArrayDeque<Long>(2) else null
+    private val started = if (HttpMetrics.enabled && !state.warmup) java.util.ArrayDeque<Long>(2) else null
     private var status = 0
 
     override fun channelRead(ctx: ChannelHandlerContext, msg: Any) {
@@ -138,7 +143,7 @@ internal class HttpDrainHandler(private val state: ConnectionState) : ChannelDup
             dropping = state.closeAfterResponse || state.closing
             if (!dropping) {
                 state.pending++
-                dev.kcluster.Cluster.countRequest()
+                if (!state.warmup) dev.kcluster.Cluster.countRequest()
                 started?.addLast(System.nanoTime())
             }
         }
@@ -195,8 +200,8 @@ internal class HttpDrainHandler(private val state: ConnectionState) : ChannelDup
 }
 
 /** Installs the drain handlers in a connection's pipeline; returns its state. */
-internal fun installDrainHandlers(ch: Channel, drain: DrainControl): ConnectionState {
-    val state = ConnectionState(ch, drain)
+internal fun installDrainHandlers(ch: Channel, drain: DrainControl, warmup: Boolean = false): ConnectionState {
+    val state = ConnectionState(ch, drain, warmup)
     ch.attr(ConnectionState.KEY).set(state)
     val p: ChannelPipeline = ch.pipeline()
     p.addFirst("kcluster-activity", ActivityHandler(state))
