@@ -55,7 +55,8 @@ done
 now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }
 worker_id() { curl -s -m 1 -H 'Connection: close' -D - -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null | tr -d '\r' | awk -F': ' 'tolower($1)=="x-worker-id"{print $2}' || true; }
-workers_of() { pgrep -P "$1" -f WorkerMain | sort -n || true; }
+# workers_of WATCHER: its worker pids, oldest first (by start time, not pid: pids wrap around)
+workers_of() { ps -o pid=,args= --ppid "$1" --sort=start_time | awk '/WorkerMain/{print $1}' || true; }
 kib() { awk -v k="$2" '$1==k":"{print $2}' "$1" 2>/dev/null; }
 # mib PID Rss|Pss: that figure of the process (smaps_rollup), in MiB
 mib() { echo $(( $(kib "/proc/$1/smaps_rollup" "$2") / 1024 )); }
