@@ -16,7 +16,8 @@ import kotlin.system.exitProcess
 
 /**
  * The entry point of every worker JVM: `WorkerMain <userMainClass> [args…]`. It reads its one-time key from stdin, proves itself to the
- * watcher, installs log forwarding and the orphan guard (exit when the watcher's connection ends), then calls the user's `main`.
+ * watcher, installs log forwarding and the orphan guard (exit when the watcher's connection ends), then calls the user's `main`. Meanwhile
+ * a background thread runs the classpath's [WorkerPreload]s, which `main` waits for.
  */
 internal object WorkerMain {
     const val EXIT_FAILURE = 1
@@ -34,6 +35,8 @@ internal object WorkerMain {
             )
             exitProcess(EXIT_USAGE)
         }
+        // Modules' preloads (Netty's static state) run while this thread connects; main waits for them below.
+        val preloads = WorkerPreloads.start()
         val key =
             try {
                 Handshake.fromHex(System.`in`.bufferedReader().readLine() ?: "")
@@ -98,6 +101,7 @@ internal object WorkerMain {
             } catch (e: Exception) {
                 fail(runtime, e.message ?: e.toString())
             }
+        preloads.await()
         if (policy == ReadyPolicy.START) runtime.ready()
         try {
             main.invoke(null, args.copyOfRange(1, args.size) as Any)
