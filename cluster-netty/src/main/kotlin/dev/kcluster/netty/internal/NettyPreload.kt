@@ -5,8 +5,8 @@ import dev.kcluster.internal.worker.WorkerPreload
 /**
  * Initialises Netty's static state in a worker while it connects to the watcher (see [WorkerPreload]): the platform probes
  * (`PlatformDependent`), the default pooled allocator, the NIO event loop, channel and bootstrap classes, and the HTTP/1 codec, in the
- * order a server's start meets them. Measured here (JDK 25, AOT cache, 2 cores, HelloHttp): SIGKILL of a worker to its replacement's first
- * answer, without a standby, 0.86x in a same-run A/B.
+ * order a server's start meets them. Measured here (HelloHttp, class cache on, 2 cores, same-run A/Bs): SIGKILL of a worker to its
+ * replacement's first answer without a standby 0.77x on JDK 25 and 0.91x on JDK 17; launch 0.97x and 0.99x (3 JVMs start on 2 cores).
  */
 internal class NettyPreload : WorkerPreload {
     override fun preload() {
