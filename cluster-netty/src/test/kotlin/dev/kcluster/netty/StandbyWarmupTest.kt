@@ -5,7 +5,6 @@ import dev.kcluster.ClusterWatcher
 import dev.kcluster.WatcherConfig
 import dev.kcluster.WorkerState
 import dev.kcluster.WorkerStatus
-import dev.kcluster.netty.internal.StandbyWarmup
 import dev.kcluster.netty.testing.WarmupServer
 import dev.kcluster.testing.awaitUntil
 import dev.kcluster.testing.awaitValue
@@ -14,7 +13,6 @@ import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
-import java.io.InputStream
 import java.net.Socket
 import java.time.Duration
 import java.util.concurrent.CopyOnWriteArrayList
@@ -118,33 +116,6 @@ class StandbyWarmupTest :
                 awaitUntil("its report") { seen.of(standby.id).isNotEmpty() }
                 seen.of(standby.id).first() shouldBe "request false test / 1"
             }
-        }
-
-        test("the warm-up client finds the end of a response by its length, its last chunk, its status or the close, and skips a 100") {
-            fun stream(text: String): InputStream {
-                val bytes = text.toByteArray()
-                var at = 0
-                return object : InputStream() {
-                    override fun read(): Int = throw UnsupportedOperationException()
-
-                    override fun read(b: ByteArray, off: Int, len: Int): Int {
-                        check(at < bytes.size || text.endsWith("<close>")) { "read past the end of the response" }
-                        if (at >= bytes.size) return -1
-                        val n = minOf(len, 7, bytes.size - at) // a few bytes at a time
-                        System.arraycopy(bytes, at, b, off, n)
-                        at += n
-                        return n
-                    }
-                }
-            }
-            StandbyWarmup.readResponse(stream("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")) shouldBe "HTTP/1.1 200 OK"
-            StandbyWarmup.readResponse(stream("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")) shouldBe "HTTP/1.1 404 Not Found"
-            StandbyWarmup.readResponse(stream("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")) shouldBe
-                "HTTP/1.1 200 OK"
-            StandbyWarmup.readResponse(stream("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")) shouldBe
-                "HTTP/1.1 204 No Content"
-            StandbyWarmup.readResponse(stream("HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n")) shouldBe "HTTP/1.1 304 Not Modified"
-            StandbyWarmup.readResponse(stream("HTTP/1.0 200 OK\r\n\r\nuntil the close<close>")) shouldBe "HTTP/1.0 200 OK"
         }
 
         test("standbyWarmup takes a path, or null") {

@@ -9,6 +9,7 @@ import dev.kcluster.internal.ipc.Handshake
 import dev.kcluster.internal.ipc.IpcHub
 import dev.kcluster.internal.ipc.PayloadReader
 import dev.kcluster.internal.ipc.PayloadWriter
+import dev.kcluster.internal.net.HttpProbe
 import dev.kcluster.internal.net.JdkChannels
 import dev.kcluster.internal.net.closeQuietly
 import dev.kcluster.internal.net.isV6
@@ -161,23 +162,13 @@ internal class ArchiveTrainer(
     }
 
     /**
-     * One HTTP/1.1 `GET /` (`User-Agent: kcluster-training`, `Connection: close`) to a training listener, reading the answer until the
-     * server closes, 64 KiB or 2 s. Most servers in workers speak HTTP; one that does not just sees a connection with bytes it rejects,
-     * which only costs the archive those classes.
+     * One HTTP/1.1 `GET /` (`User-Agent: kcluster-training`) to a training listener ([HttpProbe]). Most servers in workers speak HTTP; one
+     * that does not just sees a connection with bytes it rejects, which only costs the archive those classes.
      */
     private fun probe(address: InetSocketAddress) {
         java.net.Socket().use { s ->
-            s.connect(address, PROBE_TIMEOUT_MILLIS)
-            s.soTimeout = PROBE_TIMEOUT_MILLIS
-            s.getOutputStream().write(PROBE_REQUEST)
-            val input = s.getInputStream()
-            val buf = ByteArray(8192)
-            var total = 0
-            while (total < 65536) {
-                val n = input.read(buf)
-                if (n < 0) break
-                total += n
-            }
+            s.connect(address, HttpProbe.TIMEOUT_MILLIS)
+            HttpProbe.get(s, "/", "kcluster-training")
         }
     }
 
@@ -210,10 +201,6 @@ internal class ArchiveTrainer(
 
         /** The training worker's id: real workers count from 1. */
         const val TRAINING_ID: Int = 0
-
-        private const val PROBE_TIMEOUT_MILLIS = 2_000
-        private val PROBE_REQUEST =
-            "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: kcluster-training\r\nConnection: close\r\n\r\n".toByteArray()
 
         /** Exit after STOP includes writing the archive (the JDK 25 AOT cache assembles in a child JVM: seconds). */
         private const val DUMP_TIMEOUT_MILLIS = 180_000L

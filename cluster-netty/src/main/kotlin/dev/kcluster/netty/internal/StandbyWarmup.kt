@@ -1,5 +1,6 @@
 package dev.kcluster.netty.internal
 
+import dev.kcluster.internal.net.HttpProbe
 import io.netty.bootstrap.ServerBootstrap
 import io.netty.channel.Channel
 import io.netty.channel.ChannelFactory
@@ -7,8 +8,6 @@ import io.netty.channel.ChannelHandler
 import io.netty.channel.ChannelHandlerAdapter
 import io.netty.channel.ChannelInitializer
 import io.netty.handler.ssl.SslHandler
-import java.io.ByteArrayOutputStream
-import java.io.InputStream
 import java.net.InetAddress
 import java.net.InetSocketAddress
 import java.net.Socket
@@ -29,8 +28,7 @@ import org.slf4j.LoggerFactory
  */
 internal object StandbyWarmup {
     const val USER_AGENT = "kcluster-warmup"
-    private const val TIMEOUT_MILLIS = 2_000
-    private const val MAX_RESPONSE = 64 * 1024
+    private const val TIMEOUT_MILLIS = HttpProbe.TIMEOUT_MILLIS
     private val log = LoggerFactory.getLogger("dev.kcluster.netty.StandbyWarmup")
 
     /** Runs the warm-up of [user] (the program's child handler) on a clone of [bootstrap]; never throws: the outcome is logged (debug). */
@@ -84,72 +82,11 @@ internal object StandbyWarmup {
             val address = socket.localAddress as InetSocketAddress
             client.use { s ->
                 s.connect(address, TIMEOUT_MILLIS)
-                s.soTimeout = TIMEOUT_MILLIS
                 if (!speaksHttp.get(TIMEOUT_MILLIS.toLong(), TimeUnit.MILLISECONDS)) return "connected only (no plain HTTP/1 codec)"
-                val request =
-                    "GET $path HTTP/1.1\r\nHost: 127.0.0.1:${address.port}\r\nUser-Agent: $USER_AGENT\r\nConnection: close\r\n\r\n"
-                s.getOutputStream().write(request.toByteArray(Charsets.US_ASCII))
-                return "GET $path: ${readResponse(s.getInputStream())}"
+                return "GET $path: ${HttpProbe.get(s, path, USER_AGENT)}"
             }
         } finally {
             channel.close().awaitUninterruptibly(TIMEOUT_MILLIS.toLong())
         }
     }
-
-    /**
-     * Reads one HTTP/1 response until it is complete (by Content-Length, the last chunk, no body for 204 and 304, or the server's close),
-     * [MAX_RESPONSE] bytes or the socket's timeout; returns its status line. A server need not close after `Connection: close`, so the end
-     * is found by parsing.
-     */
-    internal fun readResponse(input: InputStream): String {
-        val buf = ByteArrayOutputStream()
-        val chunk = ByteArray(8192)
-        var headEnd = -1
-        var bodyLength = -1L
-        var chunked = false
-        while (buf.size() < MAX_RESPONSE) {
-            val n = input.read(chunk)
-            if (n < 0) break
-            buf.write(chunk, 0, n)
-            val bytes = buf.toByteArray()
-            if (headEnd < 0) {
-                headEnd = indexOf(bytes, HEAD_END)
-                if (headEnd < 0) continue
-                val head = String(bytes, 0, headEnd, Charsets.ISO_8859_1).lowercase()
-                val status = head.substringBefore('\r').substringAfter(' ').take(3)
-                bodyLength = if (status == "204" || status == "304") 0 else header(head, "content-length")?.toLongOrNull() ?: -1
-                chunked = header(head, "transfer-encoding")?.contains("chunked") == true
-                if (status.startsWith("1")) { // informational (100 Continue): the real one follows
-                    buf.reset()
-                    buf.write(bytes, headEnd + HEAD_END.size, bytes.size - headEnd - HEAD_END.size)
-                    headEnd = -1
-                    continue
-                }
-            }
-            val body = bytes.size - headEnd - HEAD_END.size
-            if (bodyLength >= 0 && body >= bodyLength) break
-            if (chunked && endsWith(bytes, LAST_CHUNK)) break
-        }
-        val all = buf.toByteArray()
-        val line = indexOf(all, CRLF)
-        return if (line < 0) "no status line" else String(all, 0, line, Charsets.ISO_8859_1)
-    }
-
-    private val HEAD_END = "\r\n\r\n".toByteArray()
-    private val CRLF = "\r\n".toByteArray()
-    private val LAST_CHUNK = "0\r\n\r\n".toByteArray()
-
-    private fun header(head: String, name: String): String? =
-        head.lineSequence().drop(1).firstOrNull { it.startsWith("$name:") }?.substringAfter(':')?.trim()
-
-    private fun indexOf(bytes: ByteArray, what: ByteArray): Int {
-        outer@ for (i in 0..bytes.size - what.size) {
-            for (j in what.indices) if (bytes[i + j] != what[j]) continue@outer
-            return i
-        }
-        return -1
-    }
-
-    private fun endsWith(bytes: ByteArray, what: ByteArray): Boolean =
-        bytes.size >= what.size && what.indices.all { bytes[bytes.size - what.size + it] == what[it] }
 }
