@@ -3,6 +3,7 @@ package dev.kcluster.internal.worker
 import dev.kcluster.InternalKclusterApi
 import java.util.ServiceLoader
 import java.util.concurrent.TimeUnit
+import org.slf4j.LoggerFactory
 
 /**
  * What a module on a worker's classpath initialises ahead of the program (found with [ServiceLoader]; `cluster-netty` initialises Netty's
@@ -28,9 +29,15 @@ internal class WorkerPreloads private constructor(private val thread: Thread?) {
         const val THREAD_NAME = "kcluster-preload"
         private val WAIT_MILLIS = TimeUnit.SECONDS.toMillis(5)
 
-        /** Starts the preloads on a daemon thread, unless [PROPERTY] is `false`. */
+        /**
+         * Starts the preloads on a daemon thread, unless [PROPERTY] is `false`. SLF4J is bound first, on the calling thread: it binds its
+         * provider on first use, and a logger asked for on another thread meanwhile is a stand-in whose records are replayed with a warning
+         * on stderr ("substitute loggers"). Netty logs as its classes initialise, and the worker's own connection code asks for loggers, so
+         * with both threads running, half of the starts measured printed that warning.
+         */
         fun start(): WorkerPreloads {
             if (System.getProperty(PROPERTY) == "false") return WorkerPreloads(null)
+            runCatching { LoggerFactory.getILoggerFactory() }
             val t =
                 Thread(
                     {
