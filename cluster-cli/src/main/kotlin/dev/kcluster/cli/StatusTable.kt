@@ -12,10 +12,11 @@ internal object StatusTable {
     private const val EXIT_WIDTH = 60
 
     fun render(status: ClusterStatus): String = buildString {
-        val standbys = status.workers.count { it.state == "STANDBY" }
+        // Slot 0 is a standby's, while it starts (STARTING) as well as once it is held (STANDBY).
+        val standbys = status.workers.count { it.slot == 0 }
         val n = status.workers.size - standbys
         append("cluster pid ${status.watcherPid}, target ${status.target}, $n worker${if (n == 1) "" else "s"}")
-        if (standbys > 0) append(", $standbys standby")
+        if (standbys > 0) append(", $standbys standby${if (standbys == 1) "" else "s"}")
         status.socketMode?.let { append(", socket mode $it") }
         append('\n')
         append("listening: ${status.listening.joinToString(" ").ifEmpty { "-" }}\n")
@@ -25,7 +26,7 @@ internal object StatusTable {
         val rows =
             status.workers.map { w ->
                 listOf(
-                    if (w.state == "STANDBY") "-" else w.slot.toString(),
+                    if (w.slot == 0) "-" else w.slot.toString(),
                     w.id.toString(),
                     w.pid.toString(),
                     w.state,

@@ -89,6 +89,7 @@ internal class TopScreen {
 
     fun render(s: ClusterStatus, now: Long): List<String> {
         val ready = s.workers.count { it.state == "READY" }
+        val standbys = s.workers.count { it.slot == 0 }
         var totalRps = 0.0
         val rows =
             s.workers.sortedWith(compareBy({ it.slot.takeIf { s -> s > 0 } ?: Int.MAX_VALUE }, { it.id })).map { w ->
@@ -116,7 +117,9 @@ internal class TopScreen {
             }
         last.keys.retainAll(s.workers.map { it.id }.toSet())
         val header =
-            "cluster pid ${s.watcherPid}, ${s.target}: $ready/${s.workers.size} ready, ${"%.0f".format(totalRps)} req/s   (q quits)"
+            "cluster pid ${s.watcherPid}, ${s.target}: $ready/${s.workers.size - standbys} ready" +
+                (if (standbys > 0) ", $standbys standby${if (standbys == 1) "" else "s"}" else "") +
+                ", ${"%.0f".format(totalRps)} req/s   (q quits)"
         val table = listOf(HEADERS) + rows
         val widths = HEADERS.indices.map { i -> table.maxOf { it[i].length } }
         return listOf(header, "") + table.map { r -> r.mapIndexed { i, c -> c.padEnd(widths[i]) }.joinToString("  ").trimEnd() }

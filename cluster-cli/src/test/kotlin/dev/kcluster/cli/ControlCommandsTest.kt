@@ -31,6 +31,8 @@ class ControlCommandsTest :
                         ),
                         WorkerStatus(4, 202, "STARTING", 900, 3, null, slot = 2, lastExit = "exit code 0: recycled: requests"),
                         WorkerStatus(3, 203, "STANDBY", 1_000, 0, 40L * 1024 * 1024, slot = 0),
+                        // A standby still starting: slot 0, and the standbys' last exit.
+                        WorkerStatus(5, 204, "STARTING", 300, 0, 30L * 1024 * 1024, slot = 0, lastExit = "exit code 0"),
                     ),
                 socketMode = "shared",
                 listening = listOf("127.0.0.1:8080"),
@@ -53,7 +55,7 @@ class ControlCommandsTest :
             r.statusCode shouldBe 0
             fake.calls shouldContainExactly listOf(Path.of("/tmp/c.pid") to ControlRequest("status"))
             val lines = r.stdout.lines()
-            lines[0] shouldBe "cluster pid 100, target com.example.Main, 2 workers, 1 standby, socket mode shared"
+            lines[0] shouldBe "cluster pid 100, target com.example.Main, 2 workers, 2 standbys, socket mode shared"
             lines[1] shouldBe "listening: 127.0.0.1:8080"
             lines[2] shouldBe "dropped messages from workers: 7 (nothing consumes them under the cluster command)"
             lines[3].split(Regex("\\s{2,}")) shouldContainExactly
@@ -64,6 +66,8 @@ class ControlCommandsTest :
                 listOf("2", "4", "202", "STARTING", "900ms", "3", "-", "-", "-", "-", "exit code 0: recycled: requests")
             lines[6].split(Regex("\\s{2,}")) shouldContainExactly
                 listOf("-", "3", "203", "STANDBY", "1s", "0", "40.0 MiB", "-", "-", "-", "-")
+            lines[7].split(Regex("\\s{2,}")) shouldContainExactly
+                listOf("-", "5", "204", "STARTING", "300ms", "0", "30.0 MiB", "-", "-", "-", "exit code 0")
         }
 
         test("status --json prints the status as one JSON object") {
