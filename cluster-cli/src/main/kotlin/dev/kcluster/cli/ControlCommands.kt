@@ -134,7 +134,9 @@ internal class ScaleCommand(transport: ControlTransport) : ControlCommand("scale
     override fun run() {
         val r = call(ControlRequest("scale", workers))
         if (!r.ok) failWith(r.error ?: "scale failed", EXIT_FAILURE)
-        echo("scaled to ${r.status?.workers?.size ?: workers} workers")
+        // Serving slots only: standbys (slot 0) are not workers of the new size.
+        val serving = r.status?.workers?.filter { it.slot > 0 }?.map { it.slot }?.distinct()?.size
+        echo("scaled to ${serving ?: workers} workers")
     }
 }
 

@@ -93,8 +93,11 @@ class ControlCommandsTest :
         }
 
         test("scale sends the new size and rejects sizes below 1") {
-            val fake = Fake { req -> ControlResponse(ok = true, status = status.copy(workers = status.workers.take(req.workers!!))) }
-            ClusterCommand(transport = fake).test("scale 2 -p c.pid").statusCode shouldBe 0
+            // The answer lists slots 1 and 2 and the two standbys (slot 0): the new size is 2.
+            val fake = Fake { ControlResponse(ok = true, status = status) }
+            val ok = ClusterCommand(transport = fake).test("scale 2 -p c.pid")
+            ok.statusCode shouldBe 0
+            ok.stdout.trim() shouldBe "scaled to 2 workers"
             fake.calls.single().second shouldBe ControlRequest("scale", 2)
             val bad = ClusterCommand(transport = fake).test("scale 0 -p c.pid")
             bad.statusCode shouldNotBe 0
