@@ -31,9 +31,9 @@ internal class WorkerPreloads private constructor(private val thread: Thread?) {
 
         /**
          * Starts the preloads on a daemon thread, unless [PROPERTY] is `false`. SLF4J is bound first, on the calling thread: it binds its
-         * provider on first use, and a logger asked for on another thread meanwhile is a stand-in whose records are replayed with a warning
-         * on stderr ("substitute loggers"). Netty logs as its classes initialise, and the worker's own connection code asks for loggers, so
-         * with both threads running, half of the starts measured printed that warning.
+         * provider on first use, and a logger asked for on another thread meanwhile is a stand-in whose records are replayed or dropped,
+         * with a warning on stderr ("substitute loggers"). Netty logs as its classes initialise, and the worker's own connection code asks
+         * for loggers, so with both threads running, half of the starts measured printed that warning.
          */
         fun start(): WorkerPreloads {
             if (System.getProperty(PROPERTY) == "false") return WorkerPreloads(null)
