@@ -134,8 +134,8 @@ internal class ScaleCommand(transport: ControlTransport) : ControlCommand("scale
     override fun run() {
         val r = call(ControlRequest("scale", workers))
         if (!r.ok) failWith(r.error ?: "scale failed", EXIT_FAILURE)
-        // Serving slots only: standbys (slot 0) are not workers of the new size.
-        val serving = r.status?.workers?.filter { it.slot > 0 }?.map { it.slot }?.distinct()?.size
+        // Serving slots only: standbys are not workers of the new size.
+        val serving = r.status?.workers?.filterNot { it.isStandby }?.map { it.slot }?.distinct()?.size
         echo("scaled to ${serving ?: workers} workers")
     }
 }

@@ -19,7 +19,7 @@ import kotlinx.serialization.json.Json
  *   status -> {"ok":true,"status":{"watcherPid":1,"target":"x.Main","socketMode":"shared","listening":["127.0.0.1:8080"],
  *              "droppedMessages":0,"workers":[{"slot":1,"id":1,"pid":2,"state":"READY","uptimeMillis":1500,"restarts":0,
  *              "lastExit":"exit code 0: recycled: requests","rssBytes":52428800,"heapBytes":8388608,"connections":3,"requests":120}]}}
- *             (standbys have "slot":0 and "state":"STANDBY"; "lastExit" is the last exit of a worker in that slot)
+ *             (standbys have "slot":0, and "state" STARTING until held, then STANDBY; "lastExit" is the last exit of a worker in that slot)
  *   status with "allHosts":true -> {"ok":true,"status":{...},"hosts":[{"id":"h1-12","host":"h1","watcherPid":12,
  *              "phase":"RUNNING","workers":2,"ready":2,"addresses":["0.0.0.0:8080"],"startedAtMillis":…,"leaderWorker":1,"leaderEpoch":7}]}
  *              (an error when the cluster runs without --zookeeper)
@@ -115,7 +115,11 @@ internal data class WorkerStatus(
     val requests: Long? = null,
     /** User plus system CPU time in clock ticks, from `/proc/PID/stat` (with `top`). */
     val cpuTicks: Long? = null,
-)
+) {
+    /** A standby, starting (STARTING) or held (STANDBY): slot 0 is theirs. */
+    val isStandby: Boolean
+        get() = slot == 0
+}
 
 internal object ControlProtocol {
     const val MAX_LINE = 64 * 1024

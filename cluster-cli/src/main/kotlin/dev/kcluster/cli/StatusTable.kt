@@ -12,11 +12,10 @@ internal object StatusTable {
     private const val EXIT_WIDTH = 60
 
     fun render(status: ClusterStatus): String = buildString {
-        // Slot 0 is a standby's, while it starts (STARTING) as well as once it is held (STANDBY).
-        val standbys = status.workers.count { it.slot == 0 }
+        val standbys = status.workers.count { it.isStandby }
         val n = status.workers.size - standbys
         append("cluster pid ${status.watcherPid}, target ${status.target}, $n worker${if (n == 1) "" else "s"}")
-        if (standbys > 0) append(", $standbys standby${if (standbys == 1) "" else "s"}")
+        if (standbys > 0) append(", ${standbys(standbys)}")
         status.socketMode?.let { append(", socket mode $it") }
         append('\n')
         append("listening: ${status.listening.joinToString(" ").ifEmpty { "-" }}\n")
@@ -26,7 +25,7 @@ internal object StatusTable {
         val rows =
             status.workers.map { w ->
                 listOf(
-                    if (w.slot == 0) "-" else w.slot.toString(),
+                    slot(w),
                     w.id.toString(),
                     w.pid.toString(),
                     w.state,
@@ -45,6 +44,12 @@ internal object StatusTable {
             append('\n')
         }
     }
+
+    /** The SLOT cell: `-` for a standby. */
+    fun slot(w: WorkerStatus): String = if (w.isStandby) "-" else w.slot.toString()
+
+    /** "1 standby", "2 standbys". */
+    fun standbys(n: Int): String = "$n standby${if (n == 1) "" else "s"}"
 
     /** The `cluster status --all-hosts` table: one row per member of the group; LEADER names the worker and epoch. */
     fun renderHosts(hosts: List<HostStatus>): String = buildString {

@@ -89,10 +89,10 @@ internal class TopScreen {
 
     fun render(s: ClusterStatus, now: Long): List<String> {
         val ready = s.workers.count { it.state == "READY" }
-        val standbys = s.workers.count { it.slot == 0 }
+        val standbys = s.workers.count { it.isStandby }
         var totalRps = 0.0
         val rows =
-            s.workers.sortedWith(compareBy({ it.slot.takeIf { s -> s > 0 } ?: Int.MAX_VALUE }, { it.id })).map { w ->
+            s.workers.sortedWith(compareBy({ if (it.isStandby) Int.MAX_VALUE else it.slot }, { it.id })).map { w ->
                 val prev = last[w.id]
                 val secs = prev?.let { (now - it.nanos) / 1e9 }?.takeIf { it > 0 }
                 val cpu =
@@ -102,7 +102,7 @@ internal class TopScreen {
                 rps?.let { totalRps += it }
                 last[w.id] = Sample(now, w.cpuTicks, w.requests)
                 listOf(
-                    w.slot.takeIf { it > 0 }?.toString() ?: "-",
+                    StatusTable.slot(w),
                     w.id.toString(),
                     w.pid.toString(),
                     w.state,
@@ -118,7 +118,7 @@ internal class TopScreen {
         last.keys.retainAll(s.workers.map { it.id }.toSet())
         val header =
             "cluster pid ${s.watcherPid}, ${s.target}: $ready/${s.workers.size - standbys} ready" +
-                (if (standbys > 0) ", $standbys standby${if (standbys == 1) "" else "s"}" else "") +
+                (if (standbys > 0) ", ${StatusTable.standbys(standbys)}" else "") +
                 ", ${"%.0f".format(totalRps)} req/s   (q quits)"
         val table = listOf(HEADERS) + rows
         val widths = HEADERS.indices.map { i -> table.maxOf { it[i].length } }
