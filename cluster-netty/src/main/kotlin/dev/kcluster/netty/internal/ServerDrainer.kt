@@ -44,7 +44,7 @@ internal class ServerDrainer(idleGrace: Duration, linger: Duration, private val 
         startedAt = System.nanoTime()
         draining = true
         val open = connections.size
-        for (ch in connections.toList()) {
+        for (ch in snapshot(connections)) {
             val state = ch.attr(ConnectionState.KEY).get() ?: continue
             ch.eventLoop().execute {
                 // A pipeline that installed its HTTP codec late (e.g. after ALPN) is found here.
@@ -67,4 +67,15 @@ internal class ServerDrainer(idleGrace: Duration, linger: Duration, private val 
         log.info("drained {} connections in {} ms", open, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt))
         return forced
     }
+}
+
+/**
+ * The channels of [group] now, copied by iterating it. Not `toList()`: a connection can close between a concurrent set's `size` and its
+ * iterator's `next()`, and `toList()` calls `next()` without `hasNext()` when the size is 1, which threw `NoSuchElementException` out of a
+ * drain under a serial client (one connection open at a time), so the worker's `main` failed instead of draining.
+ */
+internal fun snapshot(group: Iterable<Channel>): List<Channel> {
+    val copy = ArrayList<Channel>()
+    for (ch in group) copy += ch
+    return copy
 }
