@@ -263,7 +263,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
 
     private fun publish() {
         val ws =
-            (slots.sortedBy { it.index }.flatMap { s -> listOfNotNull(s.worker, s.successor) } + standbys.members)
+            (slots.snapshot().sortedBy { it.index }.flatMap { s -> listOfNotNull(s.worker, s.successor) } + standbys.members)
                 .filter { it.life !is Life.Exited }
                 .map { w -> WorkerStatus(w.slot, w.id, w.pid, w.state, w.restarts, w.startedAt) }
         stateFlow.value = ClusterState(phase, ws)
@@ -474,7 +474,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
                 groupSession = null
                 runCatching { g.close() }.onFailure { log.warn("leaving the group: {}", it.toString()) }
             }
-            live.values.toList().map { w -> scope.async { stopper.stop(w) } }.awaitAll()
+            live.values.snapshot().map { w -> scope.async { stopper.stop(w) } }.awaitAll()
             hub.close()
             balancer?.close()
             provider.close()
@@ -565,7 +565,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
             emit(ClusterEvent.RestartStarted(slots.size))
             // Standbys run the old code: they go first, and new ones are started once the workers are replaced.
             standbys.drain().map { s -> scope.async { stopper.stop(s) } }.awaitAll()
-            val result = rolling().run(slots.sortedBy { it.index })
+            val result = rolling().run(slots.snapshot().sortedBy { it.index })
             // A worker that crashed while its successor was starting, when that successor then failed, is respawned now.
             for (slot in slots) {
                 val w = slot.worker ?: continue
@@ -581,7 +581,7 @@ internal class RealClusterWatcher(override val config: WatcherConfig) : ClusterW
         require(count >= 1) { "a cluster needs at least 1 worker, got $count" }
         lifecycle.withLock {
             check(phase == ClusterState.Phase.RUNNING) { "cannot scale a watcher that is not running" }
-            val ordered = slots.sortedBy { it.index }
+            val ordered = slots.snapshot().sortedBy { it.index }
             if (count > ordered.size) scaling().grow(count - ordered.size) else scaling().shrink(ordered.drop(count))
             log.info("scaled to {} workers", count)
         }

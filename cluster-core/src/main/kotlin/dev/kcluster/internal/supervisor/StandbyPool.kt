@@ -18,7 +18,7 @@ internal class StandbyPool(
 
     /** The standbys, warm or still starting. */
     val members: List<RealWorker>
-        get() = workers.toList()
+        get() = workers.snapshot()
 
     /** Starts standbys in the background until there are [size] (none is waited for). */
     fun fill() {
@@ -47,7 +47,7 @@ internal class StandbyPool(
 
     /** Empties the pool and returns who was in it (a rolling restart stops them: they run the old code). */
     fun drain(): List<RealWorker> =
-        workers.toList().also {
+        workers.snapshot().also {
             workers.removeAll(it.toSet())
             changed()
         }

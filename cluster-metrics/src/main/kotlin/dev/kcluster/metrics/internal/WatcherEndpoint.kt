@@ -140,7 +140,9 @@ internal class WatcherEndpoint(private val watcher: ClusterWatcher, address: Ine
     /** One snapshot per metric name with every live worker's data points; a name the watcher uses itself is skipped. */
     private fun merged(): MetricSnapshots {
         val byName = LinkedHashMap<String, MutableList<MetricSnapshot>>()
-        for ((_, snaps) in latest.entries.sortedBy { it.key }) {
+        // Copied by toArray() first: sortedBy() on a map of one would read its size, then call next() on an iterator that a worker's
+        // exit may have emptied meanwhile.
+        for ((_, snaps) in ArrayList(latest.entries).sortedBy { it.key }) {
             for (s in snaps) {
                 if (s.metadata.prometheusName in ownNames) continue
                 byName.getOrPut(s.metadata.prometheusName) { ArrayList() } += s
