@@ -47,6 +47,25 @@ class WatcherLifecycleTest :
             }
         }
 
+        test("a stopped worker stops reading from the watcher as it exits, and its own shutdown hooks still reach the watcher") {
+            withWatcher(testConfig(EchoWorker::class.java, "hook-message"), 1) { w ->
+                coroutineScope {
+                    val worker = w.workers.single()
+                    val hookMessage = async {
+                        withTimeout(30_000) { w.messages.first { it.message.asString() == "from a hook after kcluster's" } }
+                    }
+                    val exited = async { withTimeout(30_000) { w.events.filterIsInstance<ClusterEvent.WorkerExited>().first() } }
+                    kotlinx.coroutines.yield()
+                    worker.stop()
+                    hookMessage.await().worker.id shouldBe worker.id
+                    val reason = exited.await().reason
+                    reason.exitCode shouldBe 0
+                    reason.signal shouldBe null
+                    reason.expected shouldBe true
+                }
+            }
+        }
+
         test("large messages cross intact both ways and an oversized one is refused without harm") {
             withWatcher(testConfig(EchoWorker::class.java) { maxFrameSize(8 * 1024 * 1024) }, 1) { w ->
                 val worker = w.workers.single()

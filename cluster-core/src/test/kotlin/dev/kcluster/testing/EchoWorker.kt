@@ -57,6 +57,16 @@ object EchoWorker {
             val file = java.nio.file.Path.of(args[h + 1], "hook-" + ProcessHandle.current().pid())
             Runtime.getRuntime().addShutdownHook(Thread { java.nio.file.Files.writeString(file, "ran") })
         }
+        if ("hook-message" in args) {
+            // A program's own shutdown hook that sends once kcluster's hook (which stops reading from the watcher) has finished.
+            Runtime.getRuntime()
+                .addShutdownHook(
+                    Thread {
+                        Thread.getAllStackTraces().keys.filter { it.name == "kcluster-flush-on-exit" }.forEach { it.join(5_000) }
+                        Cluster.channel.send(Message.ofString("from a hook after kcluster's"))
+                    }
+                )
+        }
         if ("selector" in args) {
             val selector = java.nio.channels.Selector.open()
             Thread({ while (true) selector.select() }, "blocked-in-epoll").apply {

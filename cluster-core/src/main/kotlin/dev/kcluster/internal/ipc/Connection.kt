@@ -34,6 +34,7 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
     private val handlers = ConcurrentHashMap<FrameType, (Frame) -> Unit>()
     @Volatile private var thread: Thread? = null
     @Volatile private var flusher: Thread? = null
+    @Volatile private var inputShut = false
     private val flushRequested = AtomicBoolean()
     private var lastSendNanos = 0L
 
@@ -84,8 +85,23 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
         } catch (e: Throwable) {
             if (isOpen) failure = e
         }
-        terminate(failure)
+        if (!inputShut) terminate(failure)
         reader.discard()
+    }
+
+    /** Whether the reader thread runs (for tests). */
+    val reading: Boolean
+        get() = thread?.isAlive == true
+
+    /**
+     * Stops reading: the reader thread sees the end of the stream and returns, and the connection stays open for sending. For a worker's
+     * exit, so that no thread of kcluster's is blocked in native code then (the JVM's exit waits about 300 ms for such threads). A frame
+     * the peer sends after this fails its write, and junixsocket then closes the peer's side.
+     */
+    fun shutdownInput() {
+        if (!isOpen) return
+        inputShut = true
+        runCatching { channel.shutdownInput() }
     }
 
     /**

@@ -21,7 +21,13 @@ internal class HeartbeatMonitor(
             val now = System.nanoTime()
             for (w in workers()) {
                 val conn = w.conn ?: continue
-                if (w.life is Life.Unresponsive || w.life is Life.Gone || w.life is Life.Exited || !conn.isOpen) continue
+                // A draining worker is bounded by the stop timeout, not by heartbeats (its Life ignores missed ones), and one that is
+                // exiting no longer reads: a PING would only fail.
+                if (
+                    w.life is Life.Unresponsive || w.life is Life.Gone || w.life is Life.Exited || w.life is Life.Draining || !conn.isOpen
+                ) {
+                    continue
+                }
                 runCatching { conn.send(FrameType.PING) }
                 val silent = now - w.lastPong
                 if (silent > timeoutNanos) onHung(w, silent / 1_000_000)

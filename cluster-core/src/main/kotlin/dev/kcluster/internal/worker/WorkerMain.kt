@@ -77,6 +77,9 @@ internal object WorkerMain {
                     {
                         runCatching { conn.flush() }
                         orphan.gate()
+                        // Stopped by the watcher (or failed): stop reading from it, so that the IPC reader is not blocked in native
+                        // code, which the JVM's exit waits about 300 ms for. Sending (logs of the program's own hooks) still works.
+                        if (runtime.exiting.get()) conn.shutdownInput()
                     },
                     "kcluster-flush-on-exit",
                 )

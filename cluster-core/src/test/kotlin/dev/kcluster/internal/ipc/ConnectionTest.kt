@@ -89,6 +89,27 @@ class ConnectionTest :
             b.close()
         }
 
+        test("shutdownInput ends the reader thread (no thread left in native code at exit) and sending still works") {
+            val (watcher, worker) = pair()
+            val got = ConcurrentLinkedQueue<Int>()
+            watcher.on(FrameType.MESSAGE) { got.add(it.payload.size) }
+            watcher.start()
+            worker.on(FrameType.PING) {}
+            worker.start()
+            worker.reading shouldBe true
+            worker.shutdownInput() // what a worker does as it exits
+            withTimeout(10_000) { while (worker.reading) kotlinx.coroutines.delay(5) }
+            worker.isOpen shouldBe true
+            // Its last frames (the logs of the program's own shutdown hooks) still arrive, in order.
+            worker.send(FrameType.MESSAGE, ByteArray(3))
+            worker.send(FrameType.MESSAGE, ByteArray(5))
+            withTimeout(10_000) { while (got.size < 2) kotlinx.coroutines.delay(5) }
+            got.toList() shouldContainExactly listOf(3, 5)
+            worker.close()
+            withTimeout(10_000) { watcher.closed.await() }
+            watcher.isOpen shouldBe false
+        }
+
         test("concurrent senders never interleave frames") {
             val (a, b) = pair()
             val threads = 8
