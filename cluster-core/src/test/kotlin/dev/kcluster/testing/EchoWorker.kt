@@ -57,13 +57,17 @@ object EchoWorker {
             val file = java.nio.file.Path.of(args[h + 1], "hook-" + ProcessHandle.current().pid())
             Runtime.getRuntime().addShutdownHook(Thread { java.nio.file.Files.writeString(file, "ran") })
         }
-        if ("hook-message" in args) {
-            // A program's own shutdown hook that sends once kcluster's hook (which stops reading from the watcher) has finished.
+        val hm = args.indexOf("hook-message")
+        if (hm >= 0) {
+            // A program's own shutdown hook that outlasts kcluster's: it says it started, waits for the test's file, then sends again.
+            val release = java.nio.file.Path.of(args[hm + 1], "release")
             Runtime.getRuntime()
                 .addShutdownHook(
                     Thread {
-                        Thread.getAllStackTraces().keys.filter { it.name == "kcluster-flush-on-exit" }.forEach { it.join(5_000) }
-                        Cluster.channel.send(Message.ofString("from a hook after kcluster's"))
+                        Cluster.channel.send(Message.ofString("hook started"))
+                        val until = System.nanoTime() + 20_000_000_000L
+                        while (!java.nio.file.Files.exists(release) && System.nanoTime() < until) Thread.sleep(5)
+                        Cluster.channel.send(Message.ofString("from a hook after a broadcast"))
                     }
                 )
         }

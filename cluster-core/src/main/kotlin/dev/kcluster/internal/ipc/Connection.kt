@@ -34,7 +34,8 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
     private val handlers = ConcurrentHashMap<FrameType, (Frame) -> Unit>()
     @Volatile private var thread: Thread? = null
     @Volatile private var flusher: Thread? = null
-    @Volatile private var inputShut = false
+    @Volatile private var readingEnds = false
+    @Volatile private var writesClosed = false
     private val flushRequested = AtomicBoolean()
     private var lastSendNanos = 0L
 
@@ -81,11 +82,12 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
                 } catch (e: Exception) {
                     log.error("{}: handler for {} failed", name, frame.type, e)
                 }
+                if (readingEnds) break
             }
         } catch (e: Throwable) {
             if (isOpen) failure = e
         }
-        if (!inputShut) terminate(failure)
+        if (!readingEnds) terminate(failure)
         reader.discard()
     }
 
@@ -94,14 +96,26 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
         get() = thread?.isAlive == true
 
     /**
-     * Stops reading: the reader thread sees the end of the stream and returns, and the connection stays open for sending. For a worker's
-     * exit, so that no thread of kcluster's is blocked in native code then (the JVM's exit waits about 300 ms for such threads). A frame
-     * the peer sends after this fails its write, and junixsocket then closes the peer's side.
+     * Called by a frame's handler: the reader thread returns after it, and the connection stays open for sending. For a worker's exit, once
+     * the watcher has sent its last frame ([sendLast]), so that no thread of kcluster's is blocked in native code then (the JVM's exit
+     * waits about 300 ms for such threads).
      */
-    fun shutdownInput() {
-        if (!isOpen) return
-        inputShut = true
-        runCatching { channel.shutdownInput() }
+    fun endReading() {
+        readingEnds = true
+    }
+
+    /**
+     * Sends [type] as this side's last frame: later sends fail at once, without writing, and reading goes on to the peer's end of stream.
+     * For the watcher's answer to a worker's BYE: a write after the worker stopped reading would fail, and junixsocket would then close the
+     * socket, dropping what the worker still sends (its shutdown hooks' logs).
+     */
+    fun sendLast(type: FrameType) {
+        writeLock.withLock {
+            if (!isOpen || writesClosed) return
+            send(type)
+            flushPendingLocked()
+            writesClosed = true
+        }
     }
 
     /**
@@ -116,6 +130,7 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
         require((fd != null) == type.carriesFd) { "$type ${if (type.carriesFd) "needs" else "takes no"} file descriptor" }
         writeLock.withLock {
             if (!isOpen) throw ClosedChannelException()
+            if (writesClosed) throw IOException("$name: the peer takes no more frames (it is exiting)")
             dev.kcluster.internal.metrics.IpcCounters.written(payload.size)
             try {
                 if (fd != null) {
@@ -162,6 +177,7 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
         require(bytes <= out.capacity()) { "$count $type frames of $bytes bytes exceed one write" }
         writeLock.withLock {
             if (!isOpen) throw ClosedChannelException()
+            if (writesClosed) throw IOException("$name: the peer takes no more frames (it is exiting)")
             try {
                 flushLocked()
                 channel.setOutboundFileDescriptors(*Array(count) { fds[it]!! })

@@ -24,6 +24,8 @@ internal enum class FrameType(val code: Int, val carriesFd: Boolean = false) {
     STOP(50),
     STOPPING(51),
     EXIT_REASON(52),
+    /** Worker to watcher: "I am exiting; send nothing after your BYE". The watcher answers BYE as its last frame. */
+    BYE(53),
     LEADERSHIP(60);
 
     companion object {

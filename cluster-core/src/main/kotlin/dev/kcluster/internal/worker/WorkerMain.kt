@@ -24,6 +24,7 @@ internal object WorkerMain {
     const val EXIT_USAGE = 2
     const val EXIT_ORPHANED = 3
     const val DEFAULT_ORPHAN_GRACE_MILLIS = 50L
+    private const val BYE_WAIT_NANOS = 500_000_000L
 
     @JvmStatic
     fun main(args: Array<String>) {
@@ -77,9 +78,13 @@ internal object WorkerMain {
                     {
                         runCatching { conn.flush() }
                         orphan.gate()
-                        // Stopped by the watcher (or failed): stop reading from it, so that the IPC reader is not blocked in native
-                        // code, which the JVM's exit waits about 300 ms for. Sending (logs of the program's own hooks) still works.
-                        if (runtime.exiting.get()) conn.shutdownInput()
+                        // Stopped by the watcher: say BYE; after the watcher's BYE it sends nothing more, and the reader thread
+                        // ends, so that it is not blocked in native code, which the JVM's exit waits about 300 ms for. Sending (the
+                        // logs of the program's own hooks) still works. No answer within the bound: exit as before.
+                        if (runtime.exiting.get() && conn.isOpen && runCatching { conn.send(FrameType.BYE) }.isSuccess) {
+                            val until = System.nanoTime() + BYE_WAIT_NANOS
+                            while (conn.reading && System.nanoTime() < until) java.util.concurrent.locks.LockSupport.parkNanos(200_000L)
+                        }
                     },
                     "kcluster-flush-on-exit",
                 )

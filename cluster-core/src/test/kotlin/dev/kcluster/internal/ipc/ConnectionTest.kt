@@ -89,18 +89,22 @@ class ConnectionTest :
             b.close()
         }
 
-        test("shutdownInput ends the reader thread (no thread left in native code at exit) and sending still works") {
+        test("after a BYE exchange the worker's reader thread ends, the watcher writes nothing more, and the worker still sends") {
             val (watcher, worker) = pair()
             val got = ConcurrentLinkedQueue<Int>()
             watcher.on(FrameType.MESSAGE) { got.add(it.payload.size) }
+            watcher.on(FrameType.BYE) { watcher.sendLast(FrameType.BYE) }
             watcher.start()
-            worker.on(FrameType.PING) {}
+            worker.on(FrameType.BYE) { worker.endReading() }
             worker.start()
             worker.reading shouldBe true
-            worker.shutdownInput() // what a worker does as it exits
+            worker.send(FrameType.BYE) // what a stopped worker's shutdown hook does
             withTimeout(10_000) { while (worker.reading) kotlinx.coroutines.delay(5) }
+            // The watcher's later writes fail at once, without touching the socket, and its side stays open for reading.
+            shouldThrow<java.io.IOException> { watcher.send(FrameType.PING) }.message shouldContain "takes no more frames"
+            watcher.isOpen shouldBe true
             worker.isOpen shouldBe true
-            // Its last frames (the logs of the program's own shutdown hooks) still arrive, in order.
+            // The worker's last frames (the logs of the program's own shutdown hooks) still arrive, in order.
             worker.send(FrameType.MESSAGE, ByteArray(3))
             worker.send(FrameType.MESSAGE, ByteArray(5))
             withTimeout(10_000) { while (got.size < 2) kotlinx.coroutines.delay(5) }
