@@ -91,9 +91,14 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
         reader.discard()
     }
 
-    /** Whether the reader thread runs (for tests). */
+    /** Whether the reader thread runs. */
     val reading: Boolean
         get() = thread?.isAlive == true
+
+    /** Waits at most [timeoutMillis] for the reader thread to end (after [endReading]); returns at once when none was started. */
+    fun awaitReadingEnd(timeoutMillis: Long) {
+        thread?.join(timeoutMillis)
+    }
 
     /**
      * Called by a frame's handler: the reader thread returns after it, and the connection stays open for sending. For a worker's exit, once
@@ -129,8 +134,7 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
         }
         require((fd != null) == type.carriesFd) { "$type ${if (type.carriesFd) "needs" else "takes no"} file descriptor" }
         writeLock.withLock {
-            if (!isOpen) throw ClosedChannelException()
-            if (writesClosed) throw IOException("$name: the peer takes no more frames (it is exiting)")
+            checkWritable()
             dev.kcluster.internal.metrics.IpcCounters.written(payload.size)
             try {
                 if (fd != null) {
@@ -176,8 +180,7 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
         val bytes = (0 until count).sumOf { HEADER_SIZE + payloads[it]!!.size }
         require(bytes <= out.capacity()) { "$count $type frames of $bytes bytes exceed one write" }
         writeLock.withLock {
-            if (!isOpen) throw ClosedChannelException()
-            if (writesClosed) throw IOException("$name: the peer takes no more frames (it is exiting)")
+            checkWritable()
             try {
                 flushLocked()
                 channel.setOutboundFileDescriptors(*Array(count) { fds[it]!! })
@@ -199,6 +202,11 @@ internal class Connection(val channel: AFUNIXSocketChannel, val name: String, pr
     /** Writes whatever is buffered. */
     fun flush() {
         writeLock.withLock { flushPendingLocked() }
+    }
+
+    private fun checkWritable() {
+        if (!isOpen) throw ClosedChannelException()
+        if (writesClosed) throw IOException("$name: the peer takes no more frames (it is exiting)")
     }
 
     private fun flushPendingLocked() {

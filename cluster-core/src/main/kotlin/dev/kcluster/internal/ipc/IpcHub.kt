@@ -202,6 +202,8 @@ internal class IpcHub(
         try {
             ch.configureBlocking(true)
             val conn = Connection(ch, "worker-$id", maxFrame)
+            // A stopped worker's BYE: it reads nothing after our answer, so that answer is our last frame (Connection.sendLast).
+            conn.on(FrameType.BYE) { runCatching { conn.sendLast(FrameType.BYE) } }
             conn.send(FrameType.WELCOME)
             if (!exp.connection.complete(conn)) conn.close()
         } catch (e: Exception) {
@@ -292,7 +294,11 @@ internal class IpcHub(
                 conn.send(FrameType.HELLO, Handshake.hello(workerId, key))
                 val answer = conn.readFrame()
                 when (answer?.type) {
-                    FrameType.WELCOME -> return conn
+                    FrameType.WELCOME -> {
+                        // The watcher's answer to our BYE (see WorkerMain's shutdown hook), its last frame: the reader thread ends.
+                        conn.on(FrameType.BYE) { conn.endReading() }
+                        return conn
+                    }
                     FrameType.REJECT -> throw ProtocolException("watcher rejected this worker: ${answer.payload.decodeToString()}")
                     null -> throw ProtocolException("watcher closed the connection during the handshake")
                     else -> throw ProtocolException("expected WELCOME, got ${answer.type}")

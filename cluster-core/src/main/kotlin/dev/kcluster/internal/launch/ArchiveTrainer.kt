@@ -89,7 +89,6 @@ internal class ArchiveTrainer(
                             conn = c
                             c.on(FrameType.READY) { ready.complete(Unit) }
                             c.on(FrameType.LISTEN) { frame -> answerListen(c, frame, listeners) }
-                            c.on(FrameType.BYE) { runCatching { c.sendLast(FrameType.BYE) } }
                             for (ignored in
                                 listOf(FrameType.MESSAGE, FrameType.LOG, FrameType.PONG, FrameType.STOPPING, FrameType.EXIT_REASON)) c.on(
                                 ignored

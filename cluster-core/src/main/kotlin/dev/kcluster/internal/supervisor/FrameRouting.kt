@@ -31,8 +31,6 @@ internal object FrameRouting {
         }
         conn.on(FrameType.STATS) { frame -> w.report(frame.payload) }
         conn.on(FrameType.STOPPING) { w.transition(LifeEvent.StoppingItself) }
-        // The worker is exiting and reads no more after our answer: it is our last frame (see Connection.sendLast).
-        conn.on(FrameType.BYE) { runCatching { conn.sendLast(FrameType.BYE) } }
         conn.on(FrameType.EXIT_REASON) { frame -> w.reported = PayloadReader(frame.payload, "EXIT_REASON").blob().decodeToString() }
     }
 }

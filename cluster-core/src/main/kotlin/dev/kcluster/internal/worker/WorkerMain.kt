@@ -24,7 +24,7 @@ internal object WorkerMain {
     const val EXIT_USAGE = 2
     const val EXIT_ORPHANED = 3
     const val DEFAULT_ORPHAN_GRACE_MILLIS = 50L
-    private const val BYE_WAIT_NANOS = 500_000_000L
+    private const val BYE_WAIT_MILLIS = 500L
 
     @JvmStatic
     fun main(args: Array<String>) {
@@ -82,8 +82,7 @@ internal object WorkerMain {
                         // ends, so that it is not blocked in native code, which the JVM's exit waits about 300 ms for. Sending (the
                         // logs of the program's own hooks) still works. No answer within the bound: exit as before.
                         if (runtime.exiting.get() && conn.isOpen && runCatching { conn.send(FrameType.BYE) }.isSuccess) {
-                            val until = System.nanoTime() + BYE_WAIT_NANOS
-                            while (conn.reading && System.nanoTime() < until) java.util.concurrent.locks.LockSupport.parkNanos(200_000L)
+                            conn.awaitReadingEnd(BYE_WAIT_MILLIS)
                         }
                     },
                     "kcluster-flush-on-exit",

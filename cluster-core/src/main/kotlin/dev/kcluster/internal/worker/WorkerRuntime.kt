@@ -63,8 +63,6 @@ internal class WorkerRuntime(
             conn.send(FrameType.PONG, LoadCounters.encode())
         }
         conn.on(FrameType.STOP) { termination.complete(Unit) }
-        // The watcher's answer to our BYE, its last frame: the reader thread ends (see WorkerMain's shutdown hook).
-        conn.on(FrameType.BYE) { conn.endReading() }
         conn.on(FrameType.PROMOTE) { promoted.countDown() }
         System.getenv(ENV_MAX_HEAP)?.toLongOrNull()?.let(::watchHeap)
         conn.on(FrameType.MESSAGE) { frame -> inbox.offer(messageFrom(frame)) }

@@ -99,7 +99,8 @@ class ConnectionTest :
             worker.start()
             worker.reading shouldBe true
             worker.send(FrameType.BYE) // what a stopped worker's shutdown hook does
-            withTimeout(10_000) { while (worker.reading) kotlinx.coroutines.delay(5) }
+            worker.awaitReadingEnd(10_000)
+            worker.reading shouldBe false
             // The watcher's later writes fail at once, without touching the socket, and its side stays open for reading.
             shouldThrow<java.io.IOException> { watcher.send(FrameType.PING) }.message shouldContain "takes no more frames"
             watcher.isOpen shouldBe true
