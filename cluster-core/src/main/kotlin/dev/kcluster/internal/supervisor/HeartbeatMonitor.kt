@@ -21,12 +21,7 @@ internal class HeartbeatMonitor(
             val now = System.nanoTime()
             for (w in workers()) {
                 val conn = w.conn ?: continue
-                // A draining worker is bounded by the stop timeout, not by heartbeats (its Life ignores missed ones).
-                if (
-                    w.life is Life.Unresponsive || w.life is Life.Gone || w.life is Life.Exited || w.life is Life.Draining || !conn.isOpen
-                ) {
-                    continue
-                }
+                if (w.life is Life.Unresponsive || w.life is Life.Gone || w.life is Life.Exited || !conn.isOpen) continue
                 runCatching { conn.send(FrameType.PING) }
                 val silent = now - w.lastPong
                 if (silent > timeoutNanos) onHung(w, silent / 1_000_000)
